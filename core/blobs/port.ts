@@ -1,0 +1,35 @@
+import type { Readable } from "node:stream";
+import { FerryError } from "../errors.ts";
+
+/**
+ * Content storage: uploaded files (by account and sha), build artifacts, build logs.
+ * Keys are slash-separated and never contain `..`; implementations map them to paths or object keys.
+ */
+export interface BlobStore {
+  put(key: string, body: Buffer | Uint8Array | string): Promise<void>;
+  get(key: string): Promise<Buffer | null>;
+  /** byte range is inclusive, like HTTP Range */
+  getStream(key: string, range?: { start: number; end: number }): Promise<Readable | null>;
+  head(key: string): Promise<{ size: number } | null>;
+  delete(key: string): Promise<void>;
+  list(prefix: string): Promise<string[]>;
+}
+
+const KEY_RE = /^[A-Za-z0-9._\-~%+=@ ]+(\/[A-Za-z0-9._\-~%+=@ ]+)*$/;
+
+export function assertKey(key: string): void {
+  if (!KEY_RE.test(key) || key.split("/").some((s) => s === "." || s === "..")) {
+    throw new FerryError("invalid_blob_key", `invalid blob key ${JSON.stringify(key)}`, 500);
+  }
+}
+
+/** Where things live in the blob store. */
+export const blobKeys = {
+  /** uploaded source file; scoped to the account so dedup never leaks across accounts */
+  file: (accountId: string, sha: string) => `files/${accountId}/${sha}`,
+  /** the deployment's file list (too large for a metadata item) */
+  fileList: (deploymentId: string) => `deployments/${deploymentId}/files.json`,
+  output: (deploymentId: string) => `deployments/${deploymentId}/output.json`,
+  artifactPrefix: (deploymentId: string, fn: string) => `deployments/${deploymentId}/functions/${encodeURIComponent(fn)}`,
+  buildLog: (deploymentId: string) => `deployments/${deploymentId}/build.log`,
+};

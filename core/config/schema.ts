@@ -1,0 +1,92 @@
+import { z } from "zod";
+import { validatePattern } from "./patterns.ts";
+import { FerryError } from "../errors.ts";
+
+// ferry.json: a subset of vercel.json semantics so people carry their knowledge over.
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
+const envMap = z.record(envName, z.string());
+const pattern = z.string().superRefine((s, ctx) => {
+  if (!s.startsWith("/")) ctx.addIssue({ code: "custom", message: "must start with '/'" });
+  const err = validatePattern(s);
+  if (err) ctx.addIssue({ code: "custom", message: `invalid pattern: ${err}` });
+});
+
+const storeName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "store names are 1-40 chars of a-z, 0-9 and '-', starting with a letter");
+
+export const functionConfigSchema = z.strictObject({
+  memory: z.number().int().min(128).max(10240).optional(),
+  maxDuration: z.number().positive().max(900).optional(),
+  maxConcurrency: z.number().int().min(1).max(1000).optional(),
+});
+
+export const ferryConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/, "must be lower-case letters, digits and '-', at most 48 chars")
+    .optional(),
+  alias: z.union([z.string(), z.array(z.string())]).optional(),
+  env: envMap.optional(),
+  build: z.strictObject({ env: envMap.optional() }).optional(),
+  rewrites: z.array(z.strictObject({ source: pattern, destination: z.string().min(1) })).optional(),
+  redirects: z
+    .array(
+      z.strictObject({
+        source: pattern,
+        destination: z.string().min(1),
+        permanent: z.boolean().optional(),
+        statusCode: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]).optional(),
+      }),
+    )
+    .optional(),
+  headers: z
+    .array(
+      z.strictObject({
+        source: pattern,
+        headers: z.array(z.strictObject({ key: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "invalid header name"), value: z.string() })),
+      }),
+    )
+    .optional(),
+  cleanUrls: z.boolean().optional(),
+  trailingSlash: z.boolean().optional(),
+  functions: z.record(z.string(), functionConfigSchema).optional(),
+  stores: z.record(storeName, z.strictObject({ type: z.enum(["kv", "blob"]), production: z.boolean().optional() })).optional(),
+  installCommand: z.string().optional(),
+  buildCommand: z.string().optional(),
+  outputDirectory: z.string().optional(),
+  /** run dependency lifecycle scripts (postinstall...) during install; off by default */
+  installScripts: z.boolean().optional(),
+});
+
+export type FerryConfig = z.infer<typeof ferryConfigSchema>;
+
+/** Renders zod's issue path as a JSON path: `rewrites[0].source`. */
+function jsonPath(path: PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || "(root)";
+}
+
+/** Parses ferry.json text or value; throws `invalid_config` naming the JSON path of the first problem. */
+export function parseFerryConfig(input: unknown): FerryConfig {
+  let value = input;
+  if (typeof input === "string" || Buffer.isBuffer(input)) {
+    try {
+      value = JSON.parse(input.toString());
+    } catch (e) {
+      throw new FerryError("invalid_config", `ferry.json is not valid JSON: ${(e as Error).message}`, 400);
+    }
+  }
+  const r = ferryConfigSchema.safeParse(value ?? {});
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => {
+      // name the offending key itself, not its parent object
+      const keys = i.code === "unrecognized_keys" ? (i as { keys: string[] }).keys : [];
+      return keys.length ? { path: jsonPath([...i.path, keys[0]!]), message: "unknown property" } : { path: jsonPath(i.path), message: i.message };
+    });
+    const first = issues[0]!;
+    throw new FerryError("invalid_config", `ferry.json: ${first.path}: ${first.message}`, 400, { issues });
+  }
+  return r.data;
+}

@@ -1,0 +1,125 @@
+// Domain types shared by every component. Plain data: these are stored as-is in metadata
+// and sent as-is over the HTTP API.
+
+export type DeploymentState = "QUEUED" | "BUILDING" | "READY" | "ERROR" | "CANCELED";
+export type Target = "production" | "preview";
+
+export interface FileEntry {
+  /** relative POSIX path inside the app folder */
+  file: string;
+  /** SHA-1 hex of the content */
+  sha: string;
+  size: number;
+  /** POSIX mode bits, e.g. 0o100644 */
+  mode: number;
+}
+
+export interface Account {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface TokenRecord {
+  /** sha256 of the secret token */
+  hash: string;
+  id: string;
+  accountId: string;
+  name: string;
+  scopes: string[];
+  createdAt: number;
+}
+
+export interface Project {
+  id: string;
+  accountId: string;
+  name: string;
+  createdAt: number;
+  productionDeploymentId?: string;
+  /** previous production deployments, newest first, for rollback */
+  productionHistory?: string[];
+}
+
+export interface Deployment {
+  id: string;
+  accountId: string;
+  projectId: string;
+  project: string;
+  /** the deployment's own host label: `<project>-<suffix>` */
+  host: string;
+  state: DeploymentState;
+  target: Target;
+  /** number of files; the list itself lives in the blob store (`blobKeys.fileList`) */
+  fileCount: number;
+  /** parsed ferry.json (validated) */
+  config: Record<string, unknown>;
+  /** runtime env from flags (`--env`), already merged with nothing else */
+  env?: Record<string, string>;
+  buildEnv?: Record<string, string>;
+  /** hash of files + config: identical inputs reuse a previous build output */
+  inputHash: string;
+  /** blob key of the build output manifest once READY */
+  outputKey?: string;
+  errorMessage?: string;
+  errorCode?: string;
+  aliases: string[];
+  createdAt: number;
+  updatedAt: number;
+  buildingAt?: number;
+  readyAt?: number;
+}
+
+/** `function`: a module exporting a handler (kind found at run time from its exports);
+ * `server`: an app that listens on process.env.PORT. */
+export type HandlerKind = "function" | "server";
+
+export interface FunctionConfig {
+  memory: number;
+  maxDuration: number;
+  maxConcurrency: number;
+}
+
+export interface BuiltFunction {
+  /** stable name, e.g. `api/users/[id]` or `server` */
+  name: string;
+  /** path-to-regexp pattern it serves, e.g. `/api/users/:id` (`/*path` for server apps) */
+  route: string;
+  /** source file it was built from */
+  source: string;
+  handler: HandlerKind;
+  /** export names of the entry (from the esbuild metafile), e.g. ["default"] or ["GET","POST"] */
+  exports?: string[];
+  /** blob key prefix holding the bundle files; `entry` is relative to it */
+  artifact: { prefix: string; entry: string; files: string[] };
+  config: FunctionConfig;
+}
+
+export interface StaticFile {
+  /** URL path without the leading slash, e.g. `index.html`, `docs/a b.html` */
+  path: string;
+  /** blob key holding the bytes */
+  key: string;
+  sha: string;
+  size: number;
+  contentType: string;
+}
+
+export interface BuildOutput {
+  version: 1;
+  functions: BuiltFunction[];
+  static: StaticFile[];
+  /** routing config carried from ferry.json, already validated */
+  routes: RouteConfig;
+}
+
+export interface RouteConfig {
+  redirects?: { source: string; destination: string; permanent?: boolean; statusCode?: number }[];
+  rewrites?: { source: string; destination: string }[];
+  headers?: { source: string; headers: { key: string; value: string }[] }[];
+  cleanUrls?: boolean;
+  trailingSlash?: boolean;
+}
+
+export type BuildResult =
+  | { type: "success"; output: BuildOutput }
+  | { type: "error"; errors: { message: string; file?: string; line?: number; column?: number }[] };

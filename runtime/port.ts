@@ -1,0 +1,32 @@
+import type { BuiltFunction } from "../core/types.ts";
+
+/** What a host needs to run one function of one deployment. */
+export interface FunctionTarget {
+  deploymentId: string;
+  /** project name, for logs */
+  project: string;
+  fn: BuiltFunction;
+  /** the function's whole environment: project env, FERRY_* facts, store endpoints. Nothing else
+   * from the platform's own environment reaches the function. */
+  env: Record<string, string>;
+}
+
+export interface InvokeContext {
+  requestId: string;
+  /** route params matched by the router (`/api/users/:id` -> { id }) */
+  params?: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * Runs functions. `local` runs them in pooled child processes; `lambda` invokes one Lambda per
+ * function. Errors a visitor should see come back as FerryError with status 502 (crash) or
+ * 504 (maxDuration exceeded), never as an unhandled rejection.
+ */
+export interface FunctionHost {
+  invoke(target: FunctionTarget, request: Request, ctx: InvokeContext): Promise<Response>;
+  /** stops every instance of a deployment (deployment removed) */
+  evict(deploymentId: string): Promise<void>;
+  /** live instances, for tests, benchmarks and `scale to zero` checks */
+  stats(): { instances: number; byDeployment: Record<string, number> };
+  close(): Promise<void>;
+}
