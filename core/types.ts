@@ -62,9 +62,12 @@ export interface Deployment {
   outputKey?: string;
   errorMessage?: string;
   errorCode?: string;
-  aliases: string[];
+  /** set when a no-change redeploy reused the build output of an earlier deployment */
+  reusedFrom?: string;
   createdAt: number;
   updatedAt: number;
+  /** set by `ferry rm`: its host no longer serves */
+  removedAt?: number;
   buildingAt?: number;
   readyAt?: number;
 }

@@ -15,6 +15,11 @@ export interface InvokeContext {
   requestId: string;
   /** route params matched by the router (`/api/users/:id` -> { id }) */
   params?: Record<string, string | string[] | undefined>;
+  /** path and query to send when it differs from `request.url` (a rewrite to a function) */
+  path?: string;
+  /** request headers the router adds (x-forwarded-host, x-forwarded-proto...). Passing them here
+   * instead of building a second Request keeps the per-request cost of the router down. */
+  headers?: Record<string, string>;
 }
 
 /**

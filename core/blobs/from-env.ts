@@ -18,7 +18,7 @@ export function blobStoreFromSpec(spec: string): BlobStore {
       region: process.env.AWS_REGION ?? "us-east-1",
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
-      ...(endpoint ? { credentials: { accessKeyId: "ferry-local", secretAccessKey: "ferry-local" } } : {}),
+      ...(endpoint ? { credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } } : {}),
     });
     return createS3BlobStore(client, url.hostname);
   }

@@ -32,9 +32,9 @@ export async function startDynalite(opts: { path?: string; port?: number } = {})
   };
 }
 
-/** Static credentials for a local DynamoDB/S3 emulator; they authorize nothing real. */
+/** Static credentials for the local emulators (s3rver accepts only these); they authorize nothing real. */
 export const localAwsConfig = (endpoint: string) => ({
   endpoint,
   region: "us-east-1",
-  credentials: { accessKeyId: "ferry-local", secretAccessKey: "ferry-local" },
+  credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
 });

@@ -1,0 +1,36 @@
+import { Hono } from "hono";
+import type { ApiDeps, ApiEnv } from "./types.ts";
+import { onApiError, notFound } from "./errors.ts";
+import { verifyToken } from "./services/tokens.ts";
+import { deploymentService } from "./services/deployments.ts";
+import { aliasService } from "./services/aliases.ts";
+import { filesRoutes } from "./routes/files.ts";
+import { deploymentRoutes } from "./routes/deployments.ts";
+import { aliasRoutes, projectRoutes } from "./routes/aliases.ts";
+
+/** The control plane: a Hono app over the services. Every route but health needs a token. */
+export function createApi(deps: ApiDeps) {
+  const deployments = deploymentService(deps);
+  const aliases = aliasService(deps, deployments);
+  const app = new Hono<ApiEnv>();
+  app.onError(onApiError);
+  app.notFound(notFound);
+
+  app.get("/v1/health", (c) => c.json({ ok: true }));
+
+  app.use("/v1/*", async (c, next) => {
+    c.set("auth", await verifyToken(deps.metadata, c.req.header("authorization")));
+    await next();
+  });
+  app.get("/v1/whoami", async (c) => {
+    const auth = c.get("auth");
+    const account = await deps.metadata.getAccount(auth.accountId);
+    return c.json({ accountId: auth.accountId, account: account?.name, tokenId: auth.tokenId, scopes: auth.scopes });
+  });
+  app.route("/v1/files", filesRoutes(deps));
+  app.route("/v1/deployments", deploymentRoutes(deps, deployments, aliases));
+  app.route("/v1/aliases", aliasRoutes(aliases));
+  app.route("/v1/projects", projectRoutes(deps, aliases));
+
+  return { app, services: { deployments, aliases } };
+}

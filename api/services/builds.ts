@@ -1,0 +1,142 @@
+import { blobKeys, type BlobStore } from "../../core/blobs/port.ts";
+import type { Metadata } from "../../core/metadata/repository.ts";
+import type { BuildResult, Deployment, FileEntry } from "../../core/types.ts";
+import type { FerryConfig } from "../../core/config/schema.ts";
+import type { BuildRequest } from "../../builder/port.ts";
+import type { BuildLogs } from "./build-logs.ts";
+
+/** Runs one build somewhere (a child process here, a Lambda on AWS). */
+export type ExecuteBuild = (req: BuildRequest, opts: { onLog: (line: string) => void; signal: AbortSignal }) => Promise<BuildResult>;
+
+export interface BuildRunner {
+  enqueue(d: Deployment): void;
+  /** finishes a deployment with an earlier build's output instead of building */
+  reuse(d: Deployment, cached: { deploymentId: string; outputKey: string }): Promise<Deployment>;
+  cancel(id: string): Promise<void>;
+  /** after a restart: interrupted builds end in ERROR, queued ones run */
+  recover(): Promise<void>;
+  whenIdle(): Promise<void>;
+}
+
+export function formatBuildErrors(result: Extract<BuildResult, { type: "error" }>): string {
+  return result.errors.map((e) => (e.file && !e.message.startsWith(e.file) ? `${e.file}${e.line ? `:${e.line}${e.column !== undefined ? `:${e.column}` : ""}` : ""}: ${e.message}` : e.message)).join("\n");
+}
+
+/**
+ * The build queue: builds one (or `concurrency`) deployment at a time, moves it through
+ * QUEUED -> BUILDING -> READY | ERROR | CANCELED with conditional writes, so a cancel that lands
+ * mid-build wins over the build's late result.
+ */
+export function createBuildRunner(opts: {
+  metadata: Metadata;
+  blobs: BlobStore;
+  logs: BuildLogs;
+  execute: ExecuteBuild;
+  concurrency?: number;
+  onReady: (d: Deployment) => Promise<void>;
+}): BuildRunner {
+  const { metadata, blobs, logs } = opts;
+  const queue: Deployment[] = [];
+  const running = new Map<string, AbortController>();
+  const idleWaiters: (() => void)[] = [];
+  const concurrency = opts.concurrency ?? 1;
+
+  const pump = () => {
+    while (running.size < concurrency && queue.length) {
+      const d = queue.shift()!;
+      const ac = new AbortController();
+      running.set(d.id, ac);
+      void run(d, ac.signal)
+        .catch((e) => console.error(`[builds] ${d.id} failed unexpectedly:`, e))
+        .finally(() => {
+          running.delete(d.id);
+          pump();
+        });
+    }
+    if (!running.size && !queue.length) idleWaiters.splice(0).forEach((w) => w());
+  };
+
+  async function fail(d: Deployment, code: string, message: string) {
+    const updated = await metadata.updateDeployment(d.id, { state: "ERROR", errorCode: code, errorMessage: message }, ["QUEUED", "BUILDING"]);
+    if (updated) {
+      logs.log(d.id, `Error: ${message}`);
+      await logs.state(d.id, "ERROR", message);
+    }
+  }
+
+  async function run(d: Deployment, signal: AbortSignal) {
+    const started = await metadata.updateDeployment(d.id, { state: "BUILDING", buildingAt: Date.now() }, ["QUEUED"]);
+    if (!started) return; // canceled while queued
+    await logs.state(d.id, "BUILDING");
+    logs.log(d.id, `Building ${d.project} (${d.fileCount} files, deployment ${d.id})`);
+    const t0 = Date.now();
+    let result: BuildResult;
+    try {
+      const files = JSON.parse((await blobs.get(blobKeys.fileList(d.id)))!.toString()) as FileEntry[];
+      result = await opts.execute(
+        { deploymentId: d.id, accountId: d.accountId, project: d.project, files, config: d.config as FerryConfig, buildEnv: d.buildEnv ?? {} },
+        { onLog: (line) => logs.log(d.id, line), signal },
+      );
+    } catch (e) {
+      result = { type: "error", errors: [{ message: `build failed: ${(e as Error).message}` }] };
+    }
+    if (signal.aborted) return; // cancel() already recorded CANCELED
+    if (result.type === "error") return fail(d, "build_failed", formatBuildErrors(result));
+
+    const outputKey = blobKeys.output(d.id);
+    await blobs.put(outputKey, JSON.stringify(result.output));
+    const ready = await metadata.updateDeployment(d.id, { state: "READY", outputKey, readyAt: Date.now() }, ["BUILDING"]);
+    if (!ready) return;
+    await metadata.putBuildCache(d.accountId, d.inputHash, d.id, outputKey);
+    logs.log(d.id, `Build completed in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    await finishReady(ready);
+  }
+
+  async function finishReady(d: Deployment) {
+    try {
+      await opts.onReady(d);
+    } catch (e) {
+      logs.log(d.id, `Warning: could not assign aliases: ${(e as Error).message}`);
+    }
+    await logs.state(d.id, "READY");
+  }
+
+  return {
+    enqueue(d) {
+      void logs.state(d.id, "QUEUED");
+      queue.push(d);
+      pump();
+    },
+    async reuse(d, cached) {
+      logs.log(d.id, `No changes since ${cached.deploymentId}: reusing its build output (deploy with --force to rebuild)`);
+      const ready = await metadata.updateDeployment(d.id, { state: "READY", outputKey: cached.outputKey, reusedFrom: cached.deploymentId, readyAt: Date.now() }, ["QUEUED"]);
+      if (!ready) return d;
+      await finishReady(ready);
+      return ready;
+    },
+    async cancel(id) {
+      const i = queue.findIndex((q) => q.id === id);
+      if (i >= 0) queue.splice(i, 1);
+      const updated = await metadata.updateDeployment(id, { state: "CANCELED", errorCode: "canceled", errorMessage: "the build was canceled" }, ["QUEUED", "BUILDING"]);
+      running.get(id)?.abort();
+      if (updated) {
+        logs.log(id, "Build canceled");
+        await logs.state(id, "CANCELED");
+      }
+      pump();
+    },
+    async recover() {
+      for (const d of await metadata.deploymentsInStates(["BUILDING"])) {
+        await fail(d, "build_interrupted", "the build was interrupted by a platform restart; deploy again");
+      }
+      for (const d of await metadata.deploymentsInStates(["QUEUED"])) {
+        queue.push(d);
+      }
+      pump();
+    },
+    whenIdle() {
+      if (!running.size && !queue.length) return Promise.resolve();
+      return new Promise((r) => idleWaiters.push(r));
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { FerryError } from "../../core/errors.ts";
+import { blobKeys } from "../../core/blobs/port.ts";
+import { parseFerryConfig, type FerryConfig } from "../../core/config/schema.ts";
+import { deploymentId, hostSuffix, randomId, sha256 } from "../../core/ids.ts";
+import type { Deployment } from "../../core/types.ts";
+import type { AuthContext } from "./tokens.ts";
+import { parseDeployRequest } from "./deploy-request.ts";
+import type { ApiDeps } from "../types.ts";
+
+const PROJECT_RE = /^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/;
+
+/**
+ * The deployment service: Now's upload protocol. A create names its files by sha; any the account
+ * has not uploaded come back as `missing_files`, the client uploads them and creates again.
+ */
+export function deploymentService(deps: ApiDeps) {
+  const { metadata, blobs } = deps;
+
+  async function create(auth: AuthContext, body: unknown): Promise<Deployment> {
+    const req = parseDeployRequest(body, deps.limits);
+
+    // 1. every file's bytes must be present for this account, at the declared size
+    const missing = new Set<string>();
+    const sizes = new Map<string, number | null>();
+    await Promise.all(
+      [...new Set(req.files.map((f) => f.sha))].map(async (sha) => {
+        const h = await blobs.head(blobKeys.file(auth.accountId, sha));
+        sizes.set(sha, h?.size ?? null);
+        if (!h) missing.add(sha);
+      }),
+    );
+    if (missing.size) {
+      throw new FerryError("missing_files", `${missing.size} file(s) must be uploaded first`, 400, { missing: [...missing] });
+    }
+    for (const f of req.files) {
+      if (sizes.get(f.sha) !== f.size) {
+        throw new FerryError("size_mismatch", `file ${JSON.stringify(f.file)} is declared as ${f.size} bytes but its upload is ${sizes.get(f.sha)} bytes`, 400, { file: f.file });
+      }
+    }
+
+    // 2. ferry.json, validated at deploy time with the JSON path of any problem
+    const configFile = req.files.find((f) => f.file === "ferry.json");
+    let config: FerryConfig = {};
+    if (configFile) config = parseFerryConfig((await blobs.get(blobKeys.file(auth.accountId, configFile.sha)))!);
+
+    const name = req.name ?? config.name;
+    if (!name) throw new FerryError("missing_name", "the deployment needs a project name (`name` in the request or in ferry.json)", 400);
+    if (!PROJECT_RE.test(name)) {
+      throw new FerryError("invalid_name", `project name ${JSON.stringify(name)} must be lower-case letters, digits and '-' (at most 48)`, 400);
+    }
+
+    const project = await metadata.ensureProject({ id: `prj_${randomId(12)}`, accountId: auth.accountId, name, createdAt: Date.now() });
+
+    // identical files + config + build env -> identical build output (runtime env is applied at run time)
+    const sortedFiles = [...req.files].sort((a, b) => (a.file < b.file ? -1 : 1)).map((f) => [f.file, f.sha, f.mode]);
+    const buildEnv = { ...(config.build?.env ?? {}), ...(req.buildEnv ?? {}) };
+    const inputHash = sha256(JSON.stringify({ v: 1, files: sortedFiles, config, buildEnv }));
+
+    const now = Date.now();
+    const id = deploymentId();
+    let host = "";
+    for (let i = 0; i < 5 && !host; i++) {
+      const label = `${name}-${hostSuffix()}`;
+      if (await metadata.claimHost({ host: label, accountId: auth.accountId, projectId: project.id, deploymentId: id, type: "deployment", updatedAt: now })) host = label;
+    }
+    if (!host) throw new FerryError("internal_error", "could not allocate a host name", 500);
+
+    const deployment: Deployment = {
+      id,
+      accountId: auth.accountId,
+      projectId: project.id,
+      project: name,
+      host,
+      state: "QUEUED",
+      target: req.target ?? "preview",
+      fileCount: req.files.length,
+      config: config as Record<string, unknown>,
+      env: { ...(config.env ?? {}), ...(req.env ?? {}) },
+      buildEnv,
+      inputHash,
+      createdAt: now,
+      updatedAt: now,
+    };
+    // the file list goes first: a deployment item never points at a list that is not there
+    await blobs.put(blobKeys.fileList(id), JSON.stringify(req.files));
+    await metadata.createDeployment(deployment);
+
+    const cached = req.force ? null : await metadata.getBuildCache(auth.accountId, inputHash);
+    if (cached && (await blobs.head(cached.outputKey))) {
+      return deps.builds.reuse(deployment, cached);
+    }
+    deps.builds.enqueue(deployment);
+    return deployment;
+  }
+
+  /** Looks a deployment up by id, host label, or URL; only within the account. */
+  async function find(auth: AuthContext, idOrHost: string): Promise<Deployment> {
+    let d: Deployment | null = null;
+    if (idOrHost.startsWith("dpl_")) d = await metadata.getDeployment(idOrHost);
+    else {
+      let label = idOrHost.replace(/^https?:\/\//, "").replace(/[:/].*$/, "").toLowerCase();
+      if (label.endsWith(`.${deps.domain}`)) label = label.slice(0, -deps.domain.length - 1);
+      const h = await metadata.getHost(label);
+      if (h) d = await metadata.getDeployment(h.deploymentId);
+    }
+    if (!d || d.accountId !== auth.accountId) throw new FerryError("deployment_not_found", `no deployment ${JSON.stringify(idOrHost)}`, 404);
+    return d;
+  }
+
+  async function aliasesOf(auth: AuthContext, ids: string[]) {
+    const hosts = await metadata.listHosts(auth.accountId);
+    const by = new Map<string, string[]>();
+    for (const h of hosts) if (h.type === "alias" && ids.includes(h.deploymentId)) by.set(h.deploymentId, [...(by.get(h.deploymentId) ?? []), h.host]);
+    return by;
+  }
+
+  async function list(auth: AuthContext, opts: { project?: string; limit?: number }) {
+    let projectId: string | undefined;
+    if (opts.project) {
+      const p = await metadata.getProject(auth.accountId, opts.project);
+      if (!p) return [];
+      projectId = p.id;
+    }
+    return metadata.listDeployments(auth.accountId, { projectId, limit: opts.limit });
+  }
+
+  /** Cancels a build in progress, or removes a finished deployment (its host stops serving). */
+  async function remove(auth: AuthContext, idOrHost: string) {
+    const d = await find(auth, idOrHost);
+    if (d.state === "QUEUED" || d.state === "BUILDING") await deps.builds.cancel(d.id);
+    const project = await metadata.getProject(auth.accountId, d.project);
+    if (project?.productionDeploymentId === d.id) {
+      throw new FerryError("deployment_in_production", `${d.id} is the production deployment of ${d.project}; promote another one first`, 409);
+    }
+    const aliases = (await aliasesOf(auth, [d.id])).get(d.id) ?? [];
+    for (const a of aliases) await metadata.deleteHost(a, auth.accountId);
+    await metadata.deleteHost(d.host, auth.accountId);
+    await metadata.updateDeployment(d.id, { state: d.state === "READY" || d.state === "ERROR" ? d.state : "CANCELED", removedAt: Date.now() });
+    deps.onHostsChanged?.([d.host, ...aliases]);
+    return { id: d.id, removed: true, aliases };
+  }
+
+  return { create, find, list, remove, aliasesOf };
+}

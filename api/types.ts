@@ -1,0 +1,21 @@
+import type { BlobStore } from "../core/blobs/port.ts";
+import type { Metadata } from "../core/metadata/repository.ts";
+import type { AuthContext } from "./services/tokens.ts";
+import type { BuildRunner } from "./services/builds.ts";
+import type { BuildLogs } from "./services/build-logs.ts";
+
+export interface ApiDeps {
+  metadata: Metadata;
+  blobs: BlobStore;
+  builds: BuildRunner;
+  buildLogs: BuildLogs;
+  /** apps domain, e.g. `localhost`; host labels are `<label>.<domain>` */
+  domain: string;
+  /** public URL of a host label, e.g. `http://hello-ab12cd34.localhost:3001` */
+  urlFor: (label: string) => string;
+  limits: { maxFileSize: number; maxFiles: number };
+  /** told when aliases move, so a router in the same process drops its cached lookups */
+  onHostsChanged?: (labels: string[]) => void;
+}
+
+export type ApiEnv = { Variables: { auth: AuthContext } };

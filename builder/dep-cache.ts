@@ -1,0 +1,62 @@
+import { execFile } from "node:child_process";
+import { cp, mkdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { randomId } from "../core/ids.ts";
+
+const execFileP = promisify(execFile);
+
+// Installed node_modules folders, keyed by what decides their content (lockfile, node version,
+// install flags): `<cacheDir>/deps/<key>/node_modules`. Entries are written under a temp name and
+// renamed into place, so a concurrent build never restores a half-copied tree.
+
+const entryDir = (cacheDir: string, key: string) => join(cacheDir, "deps", key);
+
+async function exists(path: string) {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Copies a tree as hard links when the filesystem allows (near-instant, no extra space), else as
+ * a plain copy. Symlinks are kept as they are (npm links `file:` deps and `.bin` entries).
+ */
+async function linkTree(src: string, dst: string): Promise<void> {
+  try {
+    await execFileP("cp", ["-al", src, dst]);
+  } catch {
+    await rm(dst, { recursive: true, force: true });
+    await cp(src, dst, { recursive: true, verbatimSymlinks: true });
+  }
+}
+
+/** Restores `node_modules` into `workDir` from the cache; false on a miss. */
+export async function restoreDeps(cacheDir: string, key: string, workDir: string): Promise<boolean> {
+  const cached = join(entryDir(cacheDir, key), "node_modules");
+  if (!(await exists(cached))) return false;
+  await rm(join(workDir, "node_modules"), { recursive: true, force: true });
+  await linkTree(cached, join(workDir, "node_modules"));
+  return true;
+}
+
+/** Saves `workDir/node_modules` under `key`. Best effort: a failed save only costs a future install. */
+export async function saveDeps(cacheDir: string, key: string, workDir: string): Promise<boolean> {
+  const src = join(workDir, "node_modules");
+  const final = entryDir(cacheDir, key);
+  if (!(await exists(src)) || (await exists(final))) return false;
+  const tmp = `${final}.tmp-${randomId(8)}`;
+  try {
+    await mkdir(tmp, { recursive: true });
+    await linkTree(src, join(tmp, "node_modules"));
+    await rename(tmp, final);
+    return true;
+  } catch {
+    // another build saved the same key first, or the cache disk is unusable
+    await rm(tmp, { recursive: true, force: true });
+    return false;
+  }
+}

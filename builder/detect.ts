@@ -1,0 +1,79 @@
+import { stat } from "node:fs/promises";
+import { posix } from "node:path";
+import { UserBuildError } from "./errors.ts";
+import { compareRoutes, functionName, isFunctionSource, routeFor } from "./fs-routes.ts";
+import { startScriptEntry, type PackageJson } from "./package-json.ts";
+import { workPath } from "./workspace.ts";
+
+/** A function to bundle, before bundling. */
+export interface PlannedFunction {
+  name: string;
+  route: string;
+  source: string;
+  handler: "function" | "server";
+}
+
+const CODE_EXTS = ["ts", "mts", "js", "mjs", "cjs"];
+const SERVER_ROUTE = "/*path";
+
+/**
+ * `api/**` functions, sorted most specific route first. Two files that would serve the same route
+ * (`api/a.ts` + `api/a.js`, `api/users.ts` + `api/users/index.ts`) are an error, not a coin toss.
+ */
+export function detectApiFunctions(files: string[]): PlannedFunction[] {
+  const byRoute = new Map<string, string>();
+  const out: PlannedFunction[] = [];
+  for (const source of files.filter(isFunctionSource).sort()) {
+    const route = routeFor(source);
+    const other = byRoute.get(route);
+    if (other) throw new UserBuildError([{ message: `${source} and ${other} both serve the route ${route}; remove one`, file: source }]);
+    byRoute.set(route, source);
+    out.push({ name: functionName(source), route, source, handler: "function" });
+  }
+  return out.sort((a, b) => compareRoutes(a.route, b.route));
+}
+
+async function isFile(workDir: string, rel: string): Promise<boolean> {
+  try {
+    return (await stat(workPath(workDir, rel))).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `file` as written, or with a code extension added (tsx and bundlers accept `node server`). */
+async function resolveEntry(workDir: string, file: string): Promise<string | null> {
+  const rel = posix.normalize(file).replace(/^\.\//, "");
+  if (rel.startsWith("../") || rel.startsWith("/")) return null;
+  if (await isFile(workDir, rel)) return rel;
+  for (const ext of CODE_EXTS) if (await isFile(workDir, `${rel}.${ext}`)) return `${rel}.${ext}`;
+  for (const ext of CODE_EXTS) if (await isFile(workDir, `${rel}/index.${ext}`)) return `${rel}/index.${ext}`;
+  return null;
+}
+
+/**
+ * The entry of a server app (an app that listens on PORT), looked up on disk so a build command
+ * may produce it: `scripts.start` (`node <file>`), then `main`, then `server.*`, then `index.*`.
+ * `index.*` counts only beside a package.json or without an index.html, so a static site with
+ * an `index.js` for the browser stays a static site.
+ */
+export async function detectServerEntry(workDir: string, pkg: PackageJson | null, files: string[]): Promise<PlannedFunction | null> {
+  const candidates: string[] = [];
+  const start = startScriptEntry(pkg?.scripts?.start);
+  if (start) candidates.push(start);
+  if (pkg?.main) candidates.push(pkg.main);
+  for (const ext of CODE_EXTS) candidates.push(`server.${ext}`);
+  if (pkg || !files.includes("index.html")) for (const ext of CODE_EXTS) candidates.push(`index.${ext}`);
+  for (const c of candidates) {
+    const source = await resolveEntry(workDir, c);
+    if (source) return { name: "server", route: SERVER_ROUTE, source, handler: "server" };
+  }
+  return null;
+}
+
+/** Cheap pre-install guess: could this app have code to bundle? (Static sites skip `npm install`.) */
+export function mayHaveCode(files: string[], pkg: PackageJson | null): boolean {
+  if (files.some(isFunctionSource)) return true;
+  if (pkg?.scripts?.start || pkg?.main) return true;
+  return files.some((f) => /^(server|index)\.(ts|mts|js|mjs|cjs)$/.test(f) && (pkg || f.startsWith("server")));
+}

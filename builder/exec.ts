@@ -1,0 +1,81 @@
+import { spawn } from "node:child_process";
+import { delimiter, dirname, join } from "node:path";
+import { BuildCanceled } from "./errors.ts";
+
+export interface RunOptions {
+  cwd: string;
+  env: Record<string, string>;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** the last lines of output (stdout and stderr interleaved), for error messages */
+  tail: string[];
+}
+
+const TAIL_LINES = 60;
+
+/**
+ * Environment for install and build commands: the build env plus what tools need to run (PATH
+ * with the app's node_modules/.bin and this node, HOME for npm's cache). Nothing else from the
+ * platform's environment reaches user commands.
+ */
+export function commandEnv(workDir: string, buildEnv: Record<string, string>): Record<string, string> {
+  const path = [join(workDir, "node_modules", ".bin"), dirname(process.execPath), process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"].join(delimiter);
+  return {
+    HOME: process.env.HOME ?? "/tmp",
+    CI: "1",
+    npm_config_update_notifier: "false",
+    npm_config_fund: "false",
+    npm_config_audit: "false",
+    ...buildEnv,
+    PATH: path,
+  };
+}
+
+/**
+ * Runs a command, streaming each output line to the build log. The child shares our process
+ * group, so killing a build process (group) also ends whatever it started.
+ */
+export function runCommand(cmd: string, args: string[], opts: RunOptions): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    if (opts.signal?.aborted) return reject(new BuildCanceled());
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+    const tail: string[] = [];
+    const onLine = (line: string) => {
+      opts.log(line);
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+    };
+    const pipeLines = (stream: NodeJS.ReadableStream) => {
+      let buf = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => {
+        buf += chunk;
+        const lines = buf.split(/\r?\n/);
+        buf = lines.pop()!;
+        for (const l of lines) onLine(l);
+      });
+      stream.on("end", () => buf && onLine(buf));
+    };
+    pipeLines(child.stdout!);
+    pipeLines(child.stderr!);
+    const onAbort = () => child.kill("SIGKILL");
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (e) => {
+      opts.signal?.removeEventListener("abort", onAbort);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (opts.signal?.aborted) return reject(new BuildCanceled());
+      resolvePromise({ code, signal, tail });
+    });
+  });
+}
+
+/** `sh -c <command>`: how ferry.json `installCommand` / `buildCommand` run. */
+export const runShell = (command: string, opts: RunOptions) => runCommand("sh", ["-c", command], opts);

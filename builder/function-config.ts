@@ -1,0 +1,20 @@
+import picomatch from "picomatch";
+import type { FerryConfig } from "../core/config/schema.ts";
+import type { FunctionConfig } from "../core/types.ts";
+
+export const FUNCTION_DEFAULTS: FunctionConfig = { memory: 1024, maxDuration: 30, maxConcurrency: 10 };
+
+/**
+ * Settings for one function: the defaults, overridden by every ferry.json `functions` glob that
+ * matches its source path, in the order they are written (later keys win, like vercel.json).
+ */
+export function functionConfigFor(source: string, config: FerryConfig): FunctionConfig {
+  const out = { ...FUNCTION_DEFAULTS };
+  for (const [glob, settings] of Object.entries(config.functions ?? {})) {
+    if (!picomatch.isMatch(source, glob, { dot: true })) continue;
+    if (settings.memory !== undefined) out.memory = settings.memory;
+    if (settings.maxDuration !== undefined) out.maxDuration = settings.maxDuration;
+    if (settings.maxConcurrency !== undefined) out.maxConcurrency = settings.maxConcurrency;
+  }
+  return out;
+}

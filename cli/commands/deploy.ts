@@ -1,0 +1,130 @@
+import { readFile, stat } from "node:fs/promises";
+import { basename, resolve } from "node:path";
+import { openAsBlob } from "node:fs";
+import { defineCommand } from "citty";
+import { collectFlag, commonArgs, parseKeyValues } from "../args.ts";
+import { ApiError, createClient, type Client } from "../client.ts";
+import { resolveTarget } from "../config.ts";
+import { hashFiles, listAppFiles, type LocalFile } from "../files.ts";
+import { CliError, type Io } from "../io.ts";
+import { formatBytes, progressBar } from "../progress.ts";
+import { streamEvents, timeOf } from "../events.ts";
+
+export interface PublicDeployment {
+  id: string;
+  url: string;
+  state: string;
+  project: string;
+  aliases: string[];
+  target: string;
+  errorMessage?: string;
+  errorCode?: string;
+  reusedFrom?: string;
+}
+
+const sanitizeName = (s: string) =>
+  s.toLowerCase().replace(/^@[^/]+\//, "").replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 48).replace(/-+$/, "");
+
+/** Project name: --name > ferry.json name > package.json name > folder name. */
+async function projectName(dir: string, flag: string | undefined) {
+  if (flag) return flag;
+  const ferry = await readFile(resolve(dir, "ferry.json"), "utf8").then((t) => { try { return JSON.parse(t) as { name?: string }; } catch { return null; } }, () => null);
+  if (ferry?.name) return undefined; // the server takes it from ferry.json and validates it there
+  const pkg = await readFile(resolve(dir, "package.json"), "utf8").then((t) => { try { return JSON.parse(t) as { name?: string }; } catch { return null; } }, () => null);
+  const name = sanitizeName(pkg?.name ?? "") || sanitizeName(basename(resolve(dir)));
+  return name || "app";
+}
+
+async function uploadMissing(io: Io, client: Client, files: LocalFile[], missing: string[]) {
+  const bySha = new Map(files.map((f) => [f.sha, f]));
+  const todo = missing.map((sha) => bySha.get(sha)).filter((f): f is LocalFile => !!f);
+  const total = todo.reduce((n, f) => n + f.size, 0);
+  const bar = progressBar(io, `Uploading ${todo.length} file${todo.length === 1 ? "" : "s"}`, total);
+  let sent = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(4, todo.length) }, async () => {
+      while (next < todo.length) {
+        const f = todo[next++]!;
+        const body = await openAsBlob(f.abs);
+        await client.request("POST", "/v1/files", { body, headers: { "x-ferry-digest": f.sha, "content-type": "application/octet-stream", "content-length": String(f.size) } });
+        sent += f.size;
+        bar.update(sent);
+      }
+    }),
+  );
+  bar.done();
+  return total;
+}
+
+export async function deploy(io: Io, rawArgs: string[], args: { dir?: string; prod?: boolean; name?: string; force?: boolean; json?: boolean; api?: string; token?: string }) {
+  const dir = resolve(io.cwd, args.dir ?? ".");
+  const st = await stat(dir).catch(() => null);
+  if (!st?.isDirectory()) throw new CliError(`${args.dir ?? dir} is not a folder`, "invalid_argument", 2);
+  const env = parseKeyValues(collectFlag(rawArgs, "env", "e"), "env");
+  const buildEnv = parseKeyValues(collectFlag(rawArgs, "build-env", "b"), "build-env");
+  const client = createClient(await resolveTarget(io, args));
+  const say = (s: string) => io.stderr(s + "\n");
+
+  const files = await listAppFiles(dir, (w) => say(`Warning: ${w}`));
+  if (!files.length) throw new CliError(`${dir} has no files to deploy (after .gitignore/.ferryignore)`, "no_files");
+  const totalBytes = files.reduce((n, f) => n + f.size, 0);
+  await hashFiles(files, () => {});
+  say(`Hashed ${files.length} files (${formatBytes(totalBytes)})`);
+
+  const body = {
+    name: await projectName(dir, args.name),
+    files: files.map(({ file, sha, size, mode }) => ({ file, sha, size, mode })),
+    target: args.prod ? "production" : "preview",
+    env,
+    buildEnv,
+    force: !!args.force,
+  };
+  let d: PublicDeployment;
+  let uploaded = 0;
+  try {
+    d = await client.json<PublicDeployment>("POST", "/v1/deployments", body);
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.code !== "missing_files") throw e;
+    uploaded = await uploadMissing(io, client, files, e.body.error.missing as string[]);
+    d = await client.json<PublicDeployment>("POST", "/v1/deployments", body);
+  }
+  if (!uploaded) say("Uploaded 0 B (every file already on the server)");
+  say(`Inspect: ${d.id}`);
+  say(`${args.prod ? "Production" : "Preview"}: ${d.url}`);
+
+  let last = d.state;
+  if (last !== "READY" && last !== "ERROR" && last !== "CANCELED") {
+    say("Building...");
+    await streamEvents(client, d.id, true, (e) => {
+      if (e.type === "log") say(`${timeOf(e.ts)}  ${e.text}`);
+      else last = e.state;
+    });
+  }
+  d = await client.json<PublicDeployment>("GET", `/v1/deployments/${d.id}`);
+  if (args.json) io.stdout(JSON.stringify({ id: d.id, url: d.url, state: d.state, project: d.project, aliases: d.aliases, target: d.target, ...(d.errorMessage ? { errorMessage: d.errorMessage } : {}) }) + "\n");
+  if (d.state === "READY") {
+    say(`${d.reusedFrom ? "Ready (build skipped, no changes)" : "Ready"}: ${d.url}`);
+    for (const a of d.aliases) say(`Aliased: ${a}`);
+    return 0;
+  }
+  say(`Error: deployment ${d.id} is ${d.state}${d.errorMessage ? `:\n${d.errorMessage}` : ""}`);
+  return 1;
+}
+
+export const deployArgs = {
+  dir: { type: "positional", required: false, description: "app folder (default: current folder)" },
+  prod: { type: "boolean", description: "deploy to production (assigns <project>.<domain>)" },
+  name: { type: "string", description: "project name (default: ferry.json name, package.json name, or folder name)" },
+  env: { type: "string", alias: "e", description: "runtime env var KEY=VALUE (repeatable)" },
+  "build-env": { type: "string", alias: "b", description: "build-time env var KEY=VALUE (repeatable)" },
+  force: { type: "boolean", alias: "f", description: "rebuild even when nothing changed" },
+  ...commonArgs,
+} as const;
+
+export const deployCommand = (io: Io, onExit: (code: number) => void) =>
+  defineCommand({
+    meta: { name: "deploy", description: "Deploy an app folder (the default command)" },
+    args: deployArgs,
+    run: async ({ args, rawArgs }) => onExit(await deploy(io, rawArgs, args)),
+  });

@@ -1,0 +1,138 @@
+import { defineCommand } from "citty";
+import { commonArgs } from "../args.ts";
+import { createClient } from "../client.ts";
+import { resolveTarget } from "../config.ts";
+import { streamEvents, timeOf } from "../events.ts";
+import { CliError, type Io } from "../io.ts";
+import type { PublicDeployment } from "./deploy.ts";
+
+type Exit = (code: number) => void;
+const clientFor = async (io: Io, args: { api?: string; token?: string }) => createClient(await resolveTarget(io, args));
+const ago = (ts: number) => {
+  const s = Math.max(0, Math.round((Date.now() - ts) / 1000));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.round(s / 60)}m` : s < 86400 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86400)}d`;
+};
+
+function table(rows: string[][]) {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
+}
+
+export const lsCommand = (io: Io, exit: Exit) =>
+  defineCommand({
+    meta: { name: "ls", description: "List deployments, newest first" },
+    args: { project: { type: "positional", required: false, description: "only this project" }, limit: { type: "string", description: "how many (default 20)" }, ...commonArgs },
+    run: async ({ args }) => {
+      const client = await clientFor(io, args);
+      const q = new URLSearchParams();
+      if (args.project) q.set("project", args.project);
+      if (args.limit) q.set("limit", args.limit);
+      const { deployments } = await client.json<{ deployments: (PublicDeployment & { createdAt: number })[] }>("GET", `/v1/deployments?${q}`);
+      if (args.json) io.stdout(JSON.stringify({ deployments }) + "\n");
+      else if (!deployments.length) io.stderr("No deployments yet. Deploy one with `ferry <folder>`.\n");
+      else io.stdout(table([["AGE", "PROJECT", "STATE", "URL", "ID"], ...deployments.map((d) => [ago(d.createdAt), d.project, d.state, d.url, d.id])]));
+      exit(0);
+    },
+  });
+
+export const inspectCommand = (io: Io, exit: Exit) =>
+  defineCommand({
+    meta: { name: "inspect", description: "Show a deployment (by id or URL); --logs replays its build log" },
+    args: { deployment: { type: "positional", required: true }, logs: { type: "boolean", description: "print the build log" }, follow: { type: "boolean", description: "with --logs: keep following until the build ends" }, ...commonArgs },
+    run: async ({ args }) => {
+      const client = await clientFor(io, args);
+      const d = await client.json<PublicDeployment & Record<string, unknown>>("GET", `/v1/deployments/${encodeURIComponent(args.deployment)}`);
+      if (args.logs) {
+        const events: unknown[] = [];
+        await streamEvents(client, d.id, !!args.follow, (e) => {
+          if (args.json) events.push(e);
+          else if (e.type === "log") io.stdout(`${timeOf(e.ts)}  ${e.text}\n`);
+          else io.stdout(`${timeOf(e.ts)}  [${e.state}]${e.message ? ` ${e.message}` : ""}\n`);
+        });
+        if (args.json) io.stdout(JSON.stringify({ id: d.id, events }) + "\n");
+        return exit(0);
+      }
+      if (args.json) io.stdout(JSON.stringify(d) + "\n");
+      else {
+        const rows = [["id", d.id], ["project", d.project], ["state", d.state], ["target", d.target], ["url", d.url], ...d.aliases.map((a) => ["alias", a])];
+        if (d.errorMessage) rows.push(["error", d.errorMessage]);
+        io.stdout(table(rows));
+      }
+      exit(0);
+    },
+  });
+
+export const rmCommand = (io: Io, exit: Exit) =>
+  defineCommand({
+    meta: { name: "rm", description: "Remove a deployment (cancels it if still building)" },
+    args: { deployment: { type: "positional", required: true }, ...commonArgs },
+    run: async ({ args }) => {
+      const client = await clientFor(io, args);
+      const r = await client.json<{ id: string; aliases: string[] }>("DELETE", `/v1/deployments/${encodeURIComponent(args.deployment)}`);
+      if (args.json) io.stdout(JSON.stringify(r) + "\n");
+      else io.stderr(`Removed ${r.id}${r.aliases.length ? ` (and aliases ${r.aliases.join(", ")})` : ""}\n`);
+      exit(0);
+    },
+  });
+
+export const aliasCommand = (io: Io, exit: Exit) =>
+  defineCommand({
+    meta: { name: "alias", description: "Manage aliases: alias set <deployment> <alias> | alias ls | alias rm <alias>" },
+    args: { action: { type: "positional", required: true, description: "set | ls | rm" }, first: { type: "positional", required: false }, second: { type: "positional", required: false }, ...commonArgs },
+    run: async ({ args }) => {
+      const client = await clientFor(io, args);
+      const print = (obj: unknown, text: string) => (args.json ? io.stdout(JSON.stringify(obj) + "\n") : io.stdout(text));
+      if (args.action === "ls") {
+        const r = await client.json<{ aliases: { alias: string; url: string; deploymentId: string }[] }>("GET", "/v1/aliases");
+        print(r, r.aliases.length ? table([["ALIAS", "URL", "DEPLOYMENT"], ...r.aliases.map((a) => [a.alias, a.url, a.deploymentId])]) : "No aliases.\n");
+      } else if (args.action === "set") {
+        if (!args.first || !args.second) throw new CliError("usage: ferry alias set <deployment> <alias>", "invalid_argument", 2);
+        const r = await client.json<{ url: string; deploymentId: string }>("POST", "/v1/aliases", { deployment: args.first, alias: args.second });
+        print(r, `${r.url} now points to ${r.deploymentId}\n`);
+      } else if (args.action === "rm") {
+        if (!args.first) throw new CliError("usage: ferry alias rm <alias>", "invalid_argument", 2);
+        const r = await client.json<{ alias: string }>("DELETE", `/v1/aliases/${encodeURIComponent(args.first)}`);
+        print(r, `Removed alias ${r.alias}\n`);
+      } else throw new CliError(`unknown alias action ${JSON.stringify(args.action)}: use set, ls or rm`, "invalid_argument", 2);
+      exit(0);
+    },
+  });
+
+export const promoteCommand = (io: Io, exit: Exit) =>
+  defineCommand({
+    meta: { name: "promote", description: "Make a READY deployment its project's production deployment" },
+    args: { deployment: { type: "positional", required: true }, ...commonArgs },
+    run: async ({ args }) => {
+      const client = await clientFor(io, args);
+      const r = await client.json<{ project: string; deploymentId: string; aliases: string[] }>("POST", `/v1/deployments/${encodeURIComponent(args.deployment)}/promote`);
+      if (args.json) io.stdout(JSON.stringify(r) + "\n");
+      else io.stderr(`Promoted ${r.deploymentId} to production of ${r.project}: ${r.aliases.join(", ")}\n`);
+      exit(0);
+    },
+  });
+
+export const rollbackCommand = (io: Io, exit: Exit) =>
+  defineCommand({
+    meta: { name: "rollback", description: "Point production back at the previous production deployment" },
+    args: { project: { type: "positional", required: true }, ...commonArgs },
+    run: async ({ args }) => {
+      const client = await clientFor(io, args);
+      const r = await client.json<{ project: string; deploymentId: string; aliases: string[] }>("POST", `/v1/projects/${encodeURIComponent(args.project)}/rollback`);
+      if (args.json) io.stdout(JSON.stringify(r) + "\n");
+      else io.stderr(`Rolled ${r.project} back to ${r.deploymentId}: ${r.aliases.join(", ")}\n`);
+      exit(0);
+    },
+  });
+
+export const whoamiCommand = (io: Io, exit: Exit) =>
+  defineCommand({
+    meta: { name: "whoami", description: "Show the account and API in use" },
+    args: { ...commonArgs },
+    run: async ({ args }) => {
+      const client = await clientFor(io, args);
+      const r = await client.json<Record<string, unknown>>("GET", "/v1/whoami");
+      if (args.json) io.stdout(JSON.stringify({ ...r, apiUrl: client.target.apiUrl }) + "\n");
+      else io.stdout(`${r.account ?? r.accountId} (${r.accountId}) at ${client.target.apiUrl}\n`);
+      exit(0);
+    },
+  });

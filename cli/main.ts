@@ -1,0 +1,57 @@
+import { runCommand, renderUsage, defineCommand, type CommandDef } from "citty";
+import { processIo, CliError, type Io } from "./io.ts";
+import { deployCommand } from "./commands/deploy.ts";
+import { aliasCommand, inspectCommand, lsCommand, promoteCommand, rmCommand, rollbackCommand, whoamiCommand } from "./commands/manage.ts";
+
+const VERSION = "0.1.0";
+
+/**
+ * The `ferry` entry. Takes raw args and an Io so tests drive it in-process; returns the exit code.
+ * `ferry [dir]` deploys; a first word naming a command runs that command instead.
+ */
+export async function runCli(rawArgs: string[], io: Io = processIo()): Promise<number> {
+  let code = 0;
+  const exit = (c: number) => { code = c; };
+  const commands: Record<string, CommandDef<any>> = {
+    deploy: deployCommand(io, exit),
+    ls: lsCommand(io, exit),
+    list: lsCommand(io, exit),
+    inspect: inspectCommand(io, exit),
+    rm: rmCommand(io, exit),
+    remove: rmCommand(io, exit),
+    alias: aliasCommand(io, exit),
+    promote: promoteCommand(io, exit),
+    rollback: rollbackCommand(io, exit),
+    whoami: whoamiCommand(io, exit),
+  };
+  const root = defineCommand({ meta: { name: "ferry", version: VERSION, description: "Deploy apps to your own Ferry platform" }, subCommands: commands });
+
+  const json = rawArgs.includes("--json");
+  try {
+    if (rawArgs[0] === "--version" || rawArgs[0] === "-v") {
+      io.stdout(VERSION + "\n");
+      return 0;
+    }
+    if (rawArgs[0] === "--help" || rawArgs[0] === "-h" || rawArgs[0] === "help") {
+      io.stdout((await renderUsage(root)) + "\n\n  ferry [dir]  deploys the folder (same as `ferry deploy [dir]`)\n");
+      return 0;
+    }
+    const first = rawArgs[0];
+    const sub = first && !first.startsWith("-") ? commands[first] : undefined;
+    const cmd = sub ?? commands.deploy!;
+    const rest = sub ? rawArgs.slice(1) : rawArgs;
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.stdout((await renderUsage(cmd, root)) + "\n");
+      return 0;
+    }
+    await runCommand(cmd, { rawArgs: rest });
+    return code;
+  } catch (e) {
+    const err = e as Error & { code?: string; exitCode?: number };
+    const known = e instanceof CliError || err.code === "EARG" || err.name === "CLIError";
+    if (json) io.stdout(JSON.stringify({ error: { code: err.code ?? "error", message: err.message } }) + "\n");
+    io.stderr(`Error: ${err.message}\n`);
+    if (!known && io.env.FERRY_DEBUG) io.stderr(`${err.stack}\n`);
+    return e instanceof CliError ? e.exitCode : known ? 2 : 1;
+  }
+}

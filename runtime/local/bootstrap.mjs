@@ -1,0 +1,173 @@
+// Ferry local function bootstrap: runs inside the function's child process.
+// Plain .mjs with only node: imports so a cold start costs one `node` spawn and one import.
+//
+//   node bootstrap.mjs <entry.mjs>
+//
+// Serves the bundle's handler on 127.0.0.1:<random port> and reports the port to the parent over
+// IPC ({ type: "ready", port }). A module that fails to load reports { type: "error", message }.
+import http from "node:http";
+import { pathToFileURL } from "node:url";
+import { watchParent, ferryNodeHelpers } from "./child-helpers.mjs";
+
+watchParent();
+
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/** Picks the calling convention from the module's exports. */
+function resolveHandler(mod) {
+  let def = mod.default;
+  // CommonJS bundled as ESM: `exports.default = fn` arrives as { default: fn }
+  if (def && typeof def === "object" && typeof def.fetch !== "function" && def.default) def = def.default;
+  if (typeof def === "function") {
+    return def.length >= 2 ? { kind: "node", fn: def } : { kind: "web", fn: def };
+  }
+  if (def && typeof def.fetch === "function") {
+    return { kind: "web", fn: (req, ctx) => def.fetch(req, ctx) };
+  }
+  const methods = {};
+  for (const m of METHODS) if (typeof mod[m] === "function") methods[m] = mod[m];
+  if (!methods.HEAD && methods.GET) methods.HEAD = methods.GET;
+  const allow = Object.keys(methods).join(", ");
+  if (allow) {
+    return {
+      kind: "web",
+      fn: (req, ctx) => {
+        const h = methods[req.method];
+        return h ? h(req, ctx) : new Response("Method Not Allowed", { status: 405, headers: { allow } });
+      },
+    };
+  }
+  throw new Error("the module exports no handler: export default a function, an object with fetch(), or GET/POST/... functions");
+}
+
+function parseParams(raw) {
+  if (!raw) return {};
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return {};
+  }
+}
+
+function parseQuery(url) {
+  const q = url.indexOf("?");
+  const out = {};
+  if (q < 0) return out;
+  for (const [k, v] of new URLSearchParams(url.slice(q + 1))) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+/** Web handler: IncomingMessage -> Request, Response -> ServerResponse (streamed). */
+async function serveWeb(handler, req, res) {
+  const h = req.headers;
+  const proto = h["x-forwarded-proto"] === "https" ? "https" : "http";
+  const method = req.method;
+  const init = { method, headers: rawHeaderPairs(req.rawHeaders) };
+  if (method !== "GET" && method !== "HEAD") {
+    init.body = req;
+    init.duplex = "half";
+  }
+  const request = new Request(`${proto}://${h.host || "localhost"}${req.url}`, init);
+  const response = await handler(request, { params: parseParams(h["x-ferry-params"]) });
+  if (!(response instanceof Response)) throw new Error(`the handler returned ${typeof response}, not a Response`);
+  await writeResponse(response, res);
+}
+
+function rawHeaderPairs(raw) {
+  const out = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i], raw[i + 1]]);
+  return out;
+}
+
+const tick = () => new Promise((r) => setImmediate(r, undefined));
+
+async function writeResponse(response, res) {
+  const headers = {};
+  for (const [k, v] of response.headers) if (k !== "set-cookie") headers[k] = v;
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length) headers["set-cookie"] = cookies;
+  const body = response.body;
+  if (!body) {
+    res.writeHead(response.status, headers);
+    res.end();
+    return;
+  }
+  const reader = body.getReader();
+  const first = await reader.read();
+  if (first.done) {
+    res.writeHead(response.status, headers);
+    res.end();
+    return;
+  }
+  // A body that is already complete goes out with Content-Length in one write; a stream that is
+  // still producing (SSE) is flushed chunk by chunk as it is produced.
+  const second = await Promise.race([reader.read(), tick()]);
+  if (second?.done) {
+    if (!("content-length" in headers)) headers["content-length"] = first.value.byteLength;
+    res.writeHead(response.status, headers);
+    res.end(first.value);
+    return;
+  }
+  res.writeHead(response.status, headers);
+  res.flushHeaders();
+  const closed = new Promise((r) => res.once("close", r));
+  let cancelled = false;
+  closed.then(() => {
+    if (!res.writableFinished) {
+      cancelled = true;
+      reader.cancel().catch(() => {});
+    }
+  });
+  const write = async (chunk) => {
+    if (!res.write(chunk)) await Promise.race([new Promise((r) => res.once("drain", r)), closed]);
+  };
+  await write(first.value);
+  let next = second ?? (await reader.read());
+  while (!next.done && !cancelled) {
+    await write(next.value);
+    next = await reader.read();
+  }
+  res.end();
+}
+
+function fail(res, err) {
+  console.error(err);
+  if (!res.headersSent) {
+    res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+    res.end("Internal Server Error");
+  } else res.destroy();
+}
+
+let handler;
+try {
+  const mod = await import(pathToFileURL(process.argv[2]).href);
+  handler = resolveHandler(mod);
+} catch (e) {
+  console.error(e);
+  process.send?.({ type: "error", message: String(e?.message ?? e).split("\n")[0] });
+  process.exit(1);
+}
+
+if (handler.kind === "node") ferryNodeHelpers(http);
+
+const server = http.createServer({ keepAliveTimeout: 600_000, requestTimeout: 0 }, (req, res) => {
+  if (handler.kind === "web") {
+    serveWeb(handler.fn, req, res).catch((e) => fail(res, e));
+    return;
+  }
+  req.params = parseParams(req.headers["x-ferry-params"]);
+  req.query = parseQuery(req.url);
+  try {
+    const r = handler.fn(req, res);
+    if (r && typeof r.then === "function") r.catch((e) => fail(res, e));
+  } catch (e) {
+    fail(res, e);
+  }
+});
+server.headersTimeout = 0;
+server.listen(0, "127.0.0.1", () => {
+  process.send?.({ type: "ready", port: server.address().port });
+});

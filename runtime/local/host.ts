@@ -1,0 +1,182 @@
+import type { BlobStore } from "../../core/blobs/port.ts";
+import { FerryError, isFerryError } from "../../core/errors.ts";
+import type { FunctionHost, FunctionTarget, InvokeContext } from "../port.ts";
+import { Instance } from "./instance.ts";
+import type { LogSink } from "./logs.ts";
+import { createMaterializer } from "./materialize.ts";
+import { FunctionPool } from "./pool.ts";
+import { freePort } from "./ports.ts";
+import { flattenHeaders, forward, pathOf } from "./proxy.ts";
+
+export interface LocalHostOptions {
+  blobs: BlobStore;
+  /** where bundles are written before they run */
+  cacheDir: string;
+  /** stop instances idle this long (scale to zero); default 5 minutes */
+  idleTimeoutMs?: number;
+  /** default 4 */
+  maxInstancesPerFunction?: number;
+  /** how long a new instance may take to become ready; default 10 s */
+  startTimeoutMs?: number;
+  onLog?: LogSink;
+}
+
+// used when a build output predates a setting; the builder normally fills all three
+const DEFAULTS = { memory: 1024, maxDuration: 30, maxConcurrency: 10 };
+
+/** Runs functions as pooled, reused child processes on this machine. */
+export function createLocalHost(opts: LocalHostOptions): FunctionHost {
+  const idleMs = opts.idleTimeoutMs ?? 5 * 60_000;
+  const maxInstances = opts.maxInstancesPerFunction ?? 4;
+  const materializer = createMaterializer(opts.blobs, opts.cacheDir);
+  const onLog = opts.onLog;
+  /** deploymentId -> function name -> pool; two lookups, no key string built per request */
+  const pools = new Map<string, Map<string, FunctionPool>>();
+  let closed = false;
+
+  const reaper = setInterval(() => {
+    const now = Date.now();
+    for (const [dep, byFn] of pools) {
+      for (const [name, pool] of byFn) {
+        pool.reap(now, idleMs);
+        if (pool.idle) byFn.delete(name);
+      }
+      if (!byFn.size) pools.delete(dep);
+    }
+  }, Math.min(Math.max(idleMs / 4, 10), 5_000));
+  reaper.unref();
+
+  function poolFor(target: FunctionTarget): FunctionPool {
+    let byFn = pools.get(target.deploymentId);
+    if (!byFn) pools.set(target.deploymentId, (byFn = new Map()));
+    let pool = byFn.get(target.fn.name);
+    if (!pool) {
+      const fn = target.fn;
+      const concurrency = positive(fn.config?.maxConcurrency, DEFAULTS.maxConcurrency);
+      const create = async () => {
+        if (closed) throw new FerryError("host_closed", "the function host is shut down", 503);
+        const dir = await materializer.ensure(target.deploymentId, fn);
+        const port = fn.handler === "server" ? await freePort() : 0;
+        return new Instance(
+          {
+            deploymentId: target.deploymentId,
+            fnName: fn.name,
+            kind: fn.handler,
+            dir,
+            entry: fn.artifact.entry,
+            memoryMb: positive(fn.config?.memory, DEFAULTS.memory),
+            concurrency,
+            env: target.env,
+            startTimeoutMs: opts.startTimeoutMs ?? 10_000,
+            onLog,
+          },
+          port,
+        );
+      };
+      byFn.set(fn.name, (pool = new FunctionPool(create, concurrency, maxInstances)));
+    }
+    return pool;
+  }
+
+  async function invoke(target: FunctionTarget, request: Request, ctx: InvokeContext): Promise<Response> {
+    if (closed) throw new FerryError("host_closed", "the function host is shut down", 503);
+    const pool = poolFor(target);
+    const inst = pool.tryAcquire() ?? (await pool.acquire());
+    if (!inst.pool) {
+      pool.release(inst);
+      throw inst.crashError();
+    }
+    const start = Date.now();
+    const method = request.method;
+    const path = ctx.path ?? pathOf(request.url);
+
+    const extra = ["x-ferry-request-id", ctx.requestId];
+    if (ctx.params) extra.push("x-ferry-params", JSON.stringify(ctx.params));
+    if (ctx.headers) for (const k in ctx.headers) extra.push(k, ctx.headers[k]!);
+    const body = method === "GET" || method === "HEAD" ? null : (request.body as AsyncIterable<Uint8Array> | null);
+
+    const maxMs = positive(target.fn.config?.maxDuration, DEFAULTS.maxDuration) * 1000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      const err = new FerryError("function_timeout", `function ${target.fn.name} of deployment ${target.deploymentId} did not finish within maxDuration (${maxMs / 1000} s)`, 504);
+      exchange.abort(err);
+      // a hung instance cannot be trusted with the next request
+      inst.kill(`a request exceeded maxDuration (${maxMs / 1000} s)`);
+    }, maxMs);
+
+    const exchange = forward(
+      inst.pool!,
+      { method, path, headers: flattenHeaders(request.headers, extra), body },
+      (err) => (isFerryError(err) ? err : crashError(inst, err)),
+      (status, err) => {
+        clearTimeout(timer);
+        pool.release(inst);
+        if (onLog) {
+          onLog({
+            ts: Date.now(),
+            deploymentId: target.deploymentId,
+            function: target.fn.name,
+            requestId: ctx.requestId,
+            stream: "request",
+            text: `${method} ${path} ${status || (timedOut ? 504 : 502)}${err && !status ? ` ${err.message}` : ""}`,
+            status: status || (timedOut ? 504 : 502),
+            durationMs: Date.now() - start,
+            method,
+            path,
+          });
+        }
+      },
+    );
+    return exchange.response;
+  }
+
+  async function stopDeployment(deploymentId: string, err: FerryError) {
+    const byFn = pools.get(deploymentId);
+    pools.delete(deploymentId);
+    const waits: Promise<unknown>[] = [];
+    for (const pool of byFn?.values() ?? []) {
+      waits.push(...pool.instances.map((i) => i.exited));
+      pool.stop(err);
+    }
+    await Promise.all(waits);
+  }
+
+  return {
+    invoke,
+    async evict(deploymentId) {
+      await stopDeployment(deploymentId, new FerryError("deployment_removed", `deployment ${deploymentId} was removed`, 410));
+      await materializer.remove(deploymentId);
+    },
+    stats() {
+      const byDeployment: Record<string, number> = {};
+      let instances = 0;
+      for (const [dep, byFn] of pools) {
+        let n = 0;
+        for (const pool of byFn.values()) n += pool.instances.filter((i) => i.state !== "dead").length;
+        if (n) byDeployment[dep] = n;
+        instances += n;
+      }
+      return { instances, byDeployment };
+    },
+    async close() {
+      closed = true;
+      clearInterval(reaper);
+      await Promise.all([...pools.keys()].map((d) => stopDeployment(d, new FerryError("host_closed", "the function host is shut down", 503))));
+    },
+  };
+}
+
+/** The error a visitor sees when the connection to an instance broke: a crash names the exit. */
+async function crashError(inst: Instance, err: Error): Promise<FerryError> {
+  if (inst.state !== "dead") {
+    // the socket usually drops a moment before the exit is reported
+    await Promise.race([inst.exited, new Promise((r) => setTimeout(r, 500))]);
+  } else await Promise.race([inst.exited, new Promise((r) => setTimeout(r, 200))]);
+  if (inst.state === "dead") return inst.crashError();
+  return new FerryError("function_error", `function ${inst.spec.fnName} of deployment ${inst.spec.deploymentId} failed: ${err.message}`, 502);
+}
+
+function positive(v: number | undefined, fallback: number): number {
+  return typeof v === "number" && Number.isFinite(v) && v > 0 ? v : fallback;
+}

@@ -1,0 +1,185 @@
+import type { Dispatcher } from "undici";
+import { FerryError } from "../../core/errors.ts";
+
+/** Request headers that belong to one connection and must not be forwarded (undici rejects most). */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection", "trailer", "expect", "http2-settings"]);
+
+export interface ForwardOptions {
+  method: string;
+  /** path and query sent to the instance */
+  path: string;
+  /** flat [name, value, name, value, ...] */
+  headers: string[];
+  body: AsyncIterable<Uint8Array> | null;
+}
+
+/** Flattens a Request's headers for undici, dropping hop-by-hop ones, then appends `extra`. */
+export function flattenHeaders(headers: Headers, extra: string[]): string[] {
+  const out: string[] = [];
+  headers.forEach((value, name) => {
+    if (!HOP_BY_HOP.has(name)) out.push(name, value);
+  });
+  for (let i = 0; i < extra.length; i++) out.push(extra[i]!);
+  return out;
+}
+
+/** The path and query of an absolute URL string, without parsing the whole URL. */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  return start < 0 ? "/" : url.slice(start);
+}
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * Sends one request over `dispatcher` and resolves with a Web Response whose body streams as
+ * the instance produces it. The Response is created one microtask after the headers arrive: when
+ * the whole body came in the same read (the common small response) it is handed over as one
+ * buffer, which the HTTP adapter writes with Content-Length in a single call; otherwise it is a
+ * stream and each chunk passes through as it arrives (SSE, chunked bodies), with backpressure.
+ *
+ * `settle` runs exactly once, when the exchange is over (complete, failed or cancelled), with the
+ * status (0 when no response) and the error if any.
+ */
+export function forward(
+  dispatcher: Dispatcher,
+  opts: ForwardOptions,
+  mapError: (err: Error) => Promise<FerryError> | FerryError,
+  settle: (status: number, err: Error | null) => void,
+): { response: Promise<Response>; abort: (err: Error) => void } {
+  let resolveRes!: (r: Response) => void;
+  let rejectRes!: (e: unknown) => void;
+  const response = new Promise<Response>((res, rej) => {
+    resolveRes = res;
+    rejectRes = rej;
+  });
+  let abortFn: ((err?: Error) => void) | null = null;
+  let pendingAbort: Error | null = null;
+  let status = 0;
+  let headers: Record<string, string> | Headers | null = null;
+  let chunks: Buffer[] | null = null;
+  let ended = false;
+  let delivered = false;
+  let settled = false;
+  let stream: ReadableStreamDefaultController<Uint8Array> | null = null;
+  let resume: (() => void) | null = null;
+  let paused = false;
+
+  const finish = (err: Error | null) => {
+    if (settled) return;
+    settled = true;
+    settle(status, err);
+  };
+
+  const deliver = () => {
+    if (settled && !ended) return; // failed before the Response was handed over: rejected instead
+    delivered = true;
+    if (NULL_BODY.has(status) || opts.method === "HEAD") {
+      resolveRes(new Response(null, { status, headers: headers! }));
+      return;
+    }
+    if (ended) {
+      const body = (chunks === null ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)) as Uint8Array<ArrayBuffer> | null;
+      resolveRes(new Response(body, { status, headers: headers! }));
+      return;
+    }
+    const pending = chunks;
+    chunks = null;
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        stream = c;
+        if (pending) for (const ch of pending) c.enqueue(ch);
+      },
+      pull() {
+        if (paused) {
+          paused = false;
+          resume?.();
+        }
+      },
+      cancel() {
+        abortFn?.(new Error("response cancelled by the client"));
+      },
+    }, { highWaterMark: 16 });
+    resolveRes(new Response(body, { status, headers: headers! }));
+  };
+
+  const handler: Dispatcher.DispatchHandler = {
+    onConnect(abort) {
+      abortFn = abort;
+      if (pendingAbort) abort(pendingAbort);
+    },
+    onHeaders(statusCode, raw, res) {
+      if (statusCode < 200) return true; // informational (100 Continue, 103 Early Hints)
+      status = statusCode;
+      headers = toHeaders(raw);
+      resume = res;
+      queueMicrotask(deliver);
+      return true;
+    },
+    onData(chunk) {
+      if (stream) {
+        try {
+          stream.enqueue(chunk);
+        } catch {
+          return false; // cancelled: the abort is on its way
+        }
+        if ((stream.desiredSize ?? 1) <= 0) paused = true;
+        return !paused;
+      }
+      (chunks ??= []).push(chunk);
+      return true;
+    },
+    onComplete() {
+      ended = true;
+      try {
+        stream?.close();
+      } catch {
+        /* cancelled meanwhile */
+      }
+      finish(null);
+    },
+    onError(err) {
+      finish(err);
+      if (delivered) {
+        try {
+          stream?.error(err);
+        } catch {
+          /* already closed */
+        }
+        return;
+      }
+      Promise.resolve(mapError(err)).then(rejectRes, rejectRes);
+    },
+  };
+  dispatcher.dispatch({ method: opts.method, path: opts.path, headers: opts.headers, body: opts.body as never }, handler);
+  return {
+    response,
+    abort(err) {
+      if (abortFn) abortFn(err);
+      else pendingAbort = err;
+    },
+  };
+}
+
+/** Raw response headers -> a plain object (cheapest for the HTTP adapter), or Headers when a
+ * name repeats (Set-Cookie), which a plain object cannot carry. Hop-by-hop headers are dropped. */
+function toHeaders(raw: Buffer[]): Record<string, string> | Headers {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString("latin1").toLowerCase();
+    if (name === "connection" || name === "keep-alive" || name === "transfer-encoding") continue;
+    if (name in out) return toHeadersMulti(raw);
+    out[name] = raw[i + 1]!.toString("latin1");
+  }
+  return out;
+}
+
+function toHeadersMulti(raw: Buffer[]): Headers {
+  const h = new Headers();
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString("latin1").toLowerCase();
+    if (name === "connection" || name === "keep-alive" || name === "transfer-encoding") continue;
+    h.append(name, raw[i + 1]!.toString("latin1"));
+  }
+  return h;
+}

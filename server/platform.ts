@@ -1,0 +1,121 @@
+import { join } from "node:path";
+import { rm, mkdir } from "node:fs/promises";
+import { createFsBlobStore } from "../core/blobs/fs.ts";
+import { createDocClient, ensureTable } from "../core/metadata/table.ts";
+import { createMetadata } from "../core/metadata/repository.ts";
+import { randomId } from "../core/ids.ts";
+import { createApi } from "../api/app.ts";
+import { createBuildLogs } from "../api/services/build-logs.ts";
+import { createBuildRunner } from "../api/services/builds.ts";
+import { runBuildInChild } from "../builder/child.ts";
+import { createLocalHost } from "../runtime/local/host.ts";
+import { createRouter } from "../router/app.ts";
+import { createResolver } from "../router/resolver.ts";
+import { startDynalite, localAwsConfig } from "./services/dynalite.ts";
+import { ensureAdmin } from "./bootstrap-admin.ts";
+import { ensureHome, homePaths, removeFile, writeJsonFile, type ServerInfo } from "./home.ts";
+import { listen } from "./listen.ts";
+
+export interface PlatformOptions {
+  home: string;
+  apiPort?: number;
+  routerPort?: number;
+  /** apps domain: deployments are served at `<label>.<domain>` */
+  domain?: string;
+  hostname?: string;
+  maxFileSize?: number;
+  /** scale-to-zero delay for function instances */
+  idleTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export type Platform = Awaited<ReturnType<typeof startPlatform>>;
+
+/**
+ * The embedded platform: dynalite (metadata, persisted under FERRY_HOME), the filesystem blob
+ * store, the API, the build queue, the router and the local function host, in one process.
+ */
+export async function startPlatform(opts: PlatformOptions) {
+  const paths = homePaths(opts.home);
+  const log = opts.log ?? (() => {});
+  const domain = (opts.domain ?? "localhost").toLowerCase();
+  await ensureHome(paths.home);
+  await mkdir(paths.blobs, { recursive: true });
+
+  const dynamo = await startDynalite({ path: paths.metadata });
+  const doc = createDocClient(localAwsConfig(dynamo.endpoint));
+  await ensureTable(doc, "ferry");
+  const metadata = createMetadata(doc, "ferry");
+  const blobs = createFsBlobStore(paths.blobs);
+  const admin = await ensureAdmin(metadata, paths.credentials);
+
+  const host = createLocalHost({ blobs, cacheDir: paths.functionCache, idleTimeoutMs: opts.idleTimeoutMs });
+  const resolver = createResolver({ metadata, blobs });
+  const router = createRouter({ domain, resolve: resolver.resolve, host, blobs });
+  const routerServer = await listen(router.app.fetch, opts.routerPort ?? 0, opts.hostname);
+  const routerUrl = routerServer.url;
+  const urlFor = (label: string) => `http://${label}.${domain}:${routerServer.port}`;
+
+  const buildLogs = createBuildLogs(blobs);
+  let api: ReturnType<typeof createApi> | undefined;
+  const builds = createBuildRunner({
+    metadata,
+    blobs,
+    logs: buildLogs,
+    execute: async (req, { onLog, signal }) => {
+      const workDir = join(paths.builds, `${req.deploymentId}-${randomId(6)}`);
+      try {
+        return await runBuildInChild(req, { blobSpec: `fs:${paths.blobs}`, workDir, cacheDir: paths.buildCache, onLog, signal });
+      } finally {
+        await rm(workDir, { recursive: true, force: true }).catch(() => {});
+      }
+    },
+    onReady: async (d) => {
+      if (d.target === "production") await api!.services.aliases.promote({ accountId: d.accountId, tokenId: "system", scopes: ["*"] }, d);
+    },
+  });
+
+  api = createApi({
+    metadata,
+    blobs,
+    builds,
+    buildLogs,
+    domain,
+    urlFor,
+    limits: { maxFileSize: opts.maxFileSize ?? 100 * 1024 * 1024, maxFiles: 20_000 },
+    onHostsChanged: (labels) => labels.forEach((l) => resolver.invalidate(l)),
+  });
+  const apiServer = await listen(api.app.fetch, opts.apiPort ?? 0, opts.hostname);
+
+  await builds.recover();
+
+  const info: ServerInfo = { apiUrl: apiServer.url, routerUrl, domain, pid: process.pid };
+  await writeJsonFile(paths.serverJson, info);
+  log(`Ferry is running (FERRY_HOME=${paths.home})`);
+  log(`  API:   ${apiServer.url}`);
+  log(`  Apps:  http://<name>.${domain}:${routerServer.port}  (router at ${routerUrl})`);
+  log(`  Token: ${paths.credentials}${admin.created ? " (created)" : ""}`);
+
+  let closed = false;
+  return {
+    ...info,
+    home: paths.home,
+    token: admin.token,
+    accountId: admin.accountId,
+    metadata,
+    blobs,
+    builds,
+    host,
+    urlFor,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await removeFile(paths.serverJson);
+      await Promise.allSettled([apiServer.close(), routerServer.close()]);
+      await buildLogs.close();
+      await host.close();
+      doc.destroy();
+      await dynamo.end();
+    },
+  };
+}
