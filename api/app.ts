@@ -7,11 +7,17 @@ import { aliasService } from "./services/aliases.ts";
 import { filesRoutes } from "./routes/files.ts";
 import { deploymentRoutes } from "./routes/deployments.ts";
 import { aliasRoutes, projectRoutes } from "./routes/aliases.ts";
+import { envService } from "./services/env.ts";
+import { envRoutes } from "./routes/env.ts";
+import { storeService } from "./services/stores.ts";
+import { storeRoutes } from "./routes/stores.ts";
 
 /** The control plane: a Hono app over the services. Every route but health needs a token. */
 export function createApi(deps: ApiDeps) {
   const deployments = deploymentService(deps);
   const aliases = aliasService(deps, deployments);
+  const envs = envService(deps);
+  const stores = storeService(deps);
   const app = new Hono<ApiEnv>();
   app.onError(onApiError);
   app.notFound(notFound);
@@ -31,6 +37,8 @@ export function createApi(deps: ApiDeps) {
   app.route("/v1/deployments", deploymentRoutes(deps, deployments, aliases));
   app.route("/v1/aliases", aliasRoutes(aliases));
   app.route("/v1/projects", projectRoutes(deps, aliases));
+  app.route("/v1/projects", envRoutes(envs));
+  app.route("/v1/stores", storeRoutes(stores));
 
-  return { app, services: { deployments, aliases } };
+  return { app, services: { deployments, aliases, envs, stores } };
 }

@@ -1,4 +1,6 @@
 import type { BlobStore } from "../core/blobs/port.ts";
+import type { Encryptor } from "../core/crypto/port.ts";
+import type { StoreProvisioner } from "../stores/port.ts";
 import type { Metadata } from "../core/metadata/repository.ts";
 import type { AuthContext } from "./services/tokens.ts";
 import type { BuildRunner } from "./services/builds.ts";
@@ -8,6 +10,10 @@ export interface ApiDeps {
   metadata: Metadata;
   blobs: BlobStore;
   builds: BuildRunner;
+  /** encrypts env values and secrets at rest */
+  encryptor: Encryptor;
+  /** provisions `stores` from ferry.json; absent where the platform has none configured */
+  stores?: StoreProvisioner;
   buildLogs: BuildLogs;
   /** apps domain, e.g. `localhost`; host labels are `<label>.<domain>` */
   domain: string;

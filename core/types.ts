@@ -53,9 +53,13 @@ export interface Deployment {
   fileCount: number;
   /** parsed ferry.json (validated) */
   config: Record<string, unknown>;
-  /** runtime env from flags (`--env`), already merged with nothing else */
-  env?: Record<string, string>;
-  buildEnv?: Record<string, string>;
+  /** the function environment (ferry.json env < project env < --env, plus linked stores),
+   * encrypted as one JSON object: fixed at deploy time, so existing deployments never change */
+  envCipher?: string;
+  /** build-time env (`build.env`, `--build-env`), encrypted; reaches the build only */
+  buildEnvCipher?: string;
+  /** names of the env vars, for display (values stay encrypted) */
+  envKeys?: string[];
   /** hash of files + config: identical inputs reuse a previous build output */
   inputHash: string;
   /** blob key of the build output manifest once READY */

@@ -14,6 +14,8 @@ export const homePaths = (home: string) => ({
   functionCache: join(home, "cache", "functions"),
   serverJson: join(home, "server.json"),
   credentials: join(home, "credentials.json"),
+  /** AES-256 key that encrypts env values and secrets at rest (0600) */
+  secretKey: join(home, "secret.key"),
 });
 
 export interface ServerInfo {

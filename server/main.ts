@@ -1,3 +1,6 @@
+// The AWS SDK warns about Node 20 on every start; Ferry supports Node >= 20 deliberately.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 import { startPlatform } from "./platform.ts";
 import { defaultHome } from "./home.ts";
 

@@ -15,6 +15,9 @@ import { startDynalite, localAwsConfig } from "./services/dynalite.ts";
 import { ensureAdmin } from "./bootstrap-admin.ts";
 import { ensureHome, homePaths, removeFile, writeJsonFile, type ServerInfo } from "./home.ts";
 import { listen } from "./listen.ts";
+import { createAesEncryptor, loadOrCreateKey } from "../core/crypto/local.ts";
+import { linkDeployment } from "../api/services/link.ts";
+import { startAppDataServices } from "../stores/embedded.ts";
 
 export interface PlatformOptions {
   home: string;
@@ -48,6 +51,8 @@ export async function startPlatform(opts: PlatformOptions) {
   const metadata = createMetadata(doc, "ferry");
   const blobs = createFsBlobStore(paths.blobs);
   const admin = await ensureAdmin(metadata, paths.credentials);
+  const encryptor = createAesEncryptor(await loadOrCreateKey(paths.secretKey));
+  const appData = await startAppDataServices(paths.home);
 
   const host = createLocalHost({ blobs, cacheDir: paths.functionCache, idleTimeoutMs: opts.idleTimeoutMs });
   const resolver = createResolver({ metadata, blobs });
@@ -70,6 +75,8 @@ export async function startPlatform(opts: PlatformOptions) {
         await rm(workDir, { recursive: true, force: true }).catch(() => {});
       }
     },
+    decrypt: (c) => encryptor.decrypt(c),
+    link: (d, log) => linkDeployment({ metadata, encryptor, stores: appData.provisioner }, d, log),
     onReady: async (d) => {
       if (d.target === "production") await api!.services.aliases.promote({ accountId: d.accountId, tokenId: "system", scopes: ["*"] }, d);
     },
@@ -77,6 +84,8 @@ export async function startPlatform(opts: PlatformOptions) {
 
   api = createApi({
     metadata,
+    encryptor,
+    stores: appData.provisioner,
     blobs,
     builds,
     buildLogs,
@@ -115,7 +124,7 @@ export async function startPlatform(opts: PlatformOptions) {
       await buildLogs.close();
       await host.close();
       doc.destroy();
-      await dynamo.end();
+      await Promise.allSettled([dynamo.end(), appData.end()]);
     },
   };
 }

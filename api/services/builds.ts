@@ -33,6 +33,10 @@ export function createBuildRunner(opts: {
   logs: BuildLogs;
   execute: ExecuteBuild;
   concurrency?: number;
+  /** decrypts the build env, which is stored encrypted */
+  decrypt: (cipher: string) => Promise<string>;
+  /** last step before READY (stores, final env); a thrown FerryError fails the deployment */
+  link: (d: Deployment, log: (line: string) => void) => Promise<Partial<Deployment>>;
   onReady: (d: Deployment) => Promise<void>;
 }): BuildRunner {
   const { metadata, blobs, logs } = opts;
@@ -74,7 +78,7 @@ export function createBuildRunner(opts: {
     try {
       const files = JSON.parse((await blobs.get(blobKeys.fileList(d.id)))!.toString()) as FileEntry[];
       result = await opts.execute(
-        { deploymentId: d.id, accountId: d.accountId, project: d.project, files, config: d.config as FerryConfig, buildEnv: d.buildEnv ?? {} },
+        { deploymentId: d.id, accountId: d.accountId, project: d.project, files, config: d.config as FerryConfig, buildEnv: d.buildEnvCipher ? JSON.parse(await opts.decrypt(d.buildEnvCipher)) : {} },
         { onLog: (line) => logs.log(d.id, line), signal },
       );
     } catch (e) {
@@ -85,11 +89,24 @@ export function createBuildRunner(opts: {
 
     const outputKey = blobKeys.output(d.id);
     await blobs.put(outputKey, JSON.stringify(result.output));
-    const ready = await metadata.updateDeployment(d.id, { state: "READY", outputKey, readyAt: Date.now() }, ["BUILDING"]);
-    if (!ready) return;
+    // the output is reusable by later identical deploys even if linking this one fails
     await metadata.putBuildCache(d.accountId, d.inputHash, d.id, outputKey);
+    const linked = await linkOrFail(d);
+    if (!linked) return;
+    const ready = await metadata.updateDeployment(d.id, { ...linked, state: "READY", outputKey, readyAt: Date.now() }, ["BUILDING"]);
+    if (!ready) return;
     logs.log(d.id, `Build completed in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     await finishReady(ready);
+  }
+
+  async function linkOrFail(d: Deployment): Promise<Partial<Deployment> | null> {
+    try {
+      return await opts.link(d, (line) => logs.log(d.id, line));
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      await fail(d, err.code ?? "link_failed", err.message);
+      return null;
+    }
   }
 
   async function finishReady(d: Deployment) {
@@ -109,7 +126,9 @@ export function createBuildRunner(opts: {
     },
     async reuse(d, cached) {
       logs.log(d.id, `No changes since ${cached.deploymentId}: reusing its build output (deploy with --force to rebuild)`);
-      const ready = await metadata.updateDeployment(d.id, { state: "READY", outputKey: cached.outputKey, reusedFrom: cached.deploymentId, readyAt: Date.now() }, ["QUEUED"]);
+      const linked = await linkOrFail(d);
+      if (!linked) return (await metadata.getDeployment(d.id))!;
+      const ready = await metadata.updateDeployment(d.id, { ...linked, state: "READY", outputKey: cached.outputKey, reusedFrom: cached.deploymentId, readyAt: Date.now() }, ["QUEUED"]);
       if (!ready) return d;
       await finishReady(ready);
       return ready;

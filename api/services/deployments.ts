@@ -6,6 +6,7 @@ import type { Deployment } from "../../core/types.ts";
 import type { AuthContext } from "./tokens.ts";
 import { parseDeployRequest } from "./deploy-request.ts";
 import type { ApiDeps } from "../types.ts";
+import { envService, validateEnvKey } from "./env.ts";
 
 const PROJECT_RE = /^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/;
 
@@ -15,6 +16,7 @@ const PROJECT_RE = /^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/;
  */
 export function deploymentService(deps: ApiDeps) {
   const { metadata, blobs } = deps;
+  const envs = envService(deps);
 
   async function create(auth: AuthContext, body: unknown): Promise<Deployment> {
     const req = parseDeployRequest(body, deps.limits);
@@ -56,6 +58,11 @@ export function deploymentService(deps: ApiDeps) {
     const buildEnv = { ...(config.build?.env ?? {}), ...(req.buildEnv ?? {}) };
     const inputHash = sha256(JSON.stringify({ v: 1, files: sortedFiles, config, buildEnv }));
 
+    const target = req.target ?? "preview";
+    for (const k of Object.keys(req.env ?? {})) validateEnvKey(k);
+    // precedence: --env flags > project env for the target environment > ferry.json env
+    const env = { ...(config.env ?? {}), ...(await envs.resolve(auth.accountId, name, target)), ...(req.env ?? {}) };
+
     const now = Date.now();
     const id = deploymentId();
     let host = "";
@@ -72,11 +79,12 @@ export function deploymentService(deps: ApiDeps) {
       project: name,
       host,
       state: "QUEUED",
-      target: req.target ?? "preview",
+      target,
       fileCount: req.files.length,
       config: config as Record<string, unknown>,
-      env: { ...(config.env ?? {}), ...(req.env ?? {}) },
-      buildEnv,
+      envCipher: await deps.encryptor.encrypt(JSON.stringify(env)),
+      envKeys: Object.keys(env).sort(),
+      buildEnvCipher: await deps.encryptor.encrypt(JSON.stringify(buildEnv)),
       inputHash,
       createdAt: now,
       updatedAt: now,

@@ -20,6 +20,29 @@ export interface HostRecord {
   updatedAt: number;
 }
 
+export interface EnvVarRecord {
+  accountId: string;
+  project: string;
+  environment: "production" | "preview";
+  key: string;
+  /** encrypted with the platform's Encryptor */
+  valueCipher: string;
+  /** sensitive values are never returned through the API after they are set */
+  sensitive: boolean;
+  updatedAt: number;
+}
+
+export interface StoreRecord {
+  accountId: string;
+  project: string;
+  environment: "production" | "preview";
+  name: string;
+  type: "kv" | "blob";
+  /** table or bucket name */
+  resource: string;
+  createdAt: number;
+}
+
 export interface ListOptions {
   project?: string;
   limit?: number;
@@ -233,6 +256,37 @@ export function createMetadata(doc: DynamoDBDocumentClient, table: string) {
         start = r.LastEvaluatedKey;
       } while (start);
       return out;
+    },
+
+    // ---- project env vars (values arrive encrypted)
+    async putEnvVar(v: EnvVarRecord) {
+      await doc.send(new PutCommand({ TableName: table, Item: { pk: `ACCOUNT#${v.accountId}`, sk: `ENV#${v.project}#${v.environment}#${v.key}`, ...v } }));
+    },
+    async listEnvVars(accountId: string, project: string) {
+      const out: EnvVarRecord[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const r = await doc.send(new QueryCommand({ TableName: table, KeyConditionExpression: "pk = :p AND begins_with(sk, :s)", ExpressionAttributeValues: { ":p": `ACCOUNT#${accountId}`, ":s": `ENV#${project}#` }, ExclusiveStartKey: start }));
+        out.push(...(r.Items ?? []).map((i) => strip<EnvVarRecord>(i)!));
+        start = r.LastEvaluatedKey;
+      } while (start);
+      return out;
+    },
+    async deleteEnvVar(accountId: string, project: string, environment: string, key: string) {
+      const r = await doc.send(new DeleteCommand({ TableName: table, Key: { pk: `ACCOUNT#${accountId}`, sk: `ENV#${project}#${environment}#${key}` }, ReturnValues: "ALL_OLD" }));
+      return !!r.Attributes;
+    },
+
+    // ---- provisioned data stores
+    async putStore(st: StoreRecord) {
+      await doc.send(new PutCommand({ TableName: table, Item: { pk: `ACCOUNT#${st.accountId}`, sk: `STORE#${st.project}#${st.environment}#${st.name}`, ...st } }));
+    },
+    async listStores(accountId: string, project?: string) {
+      const r = await doc.send(new QueryCommand({ TableName: table, KeyConditionExpression: "pk = :p AND begins_with(sk, :s)", ExpressionAttributeValues: { ":p": `ACCOUNT#${accountId}`, ":s": project ? `STORE#${project}#` : "STORE#" } }));
+      return (r.Items ?? []).map((i) => strip<StoreRecord>(i)!);
+    },
+    async deleteStore(accountId: string, project: string, environment: string, name: string) {
+      await doc.send(new DeleteCommand({ TableName: table, Key: { pk: `ACCOUNT#${accountId}`, sk: `STORE#${project}#${environment}#${name}` } }));
     },
 
     // ---- build cache
