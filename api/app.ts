@@ -11,6 +11,7 @@ import { envService } from "./services/env.ts";
 import { envRoutes } from "./routes/env.ts";
 import { storeService } from "./services/stores.ts";
 import { storeRoutes } from "./routes/stores.ts";
+import { logRoutes } from "./routes/logs.ts";
 
 /** The control plane: a Hono app over the services. Every route but health needs a token. */
 export function createApi(deps: ApiDeps) {
@@ -35,6 +36,7 @@ export function createApi(deps: ApiDeps) {
   });
   app.route("/v1/files", filesRoutes(deps));
   app.route("/v1/deployments", deploymentRoutes(deps, deployments, aliases));
+  app.route("/v1/deployments", logRoutes(deps.logs, deployments));
   app.route("/v1/aliases", aliasRoutes(aliases));
   app.route("/v1/projects", projectRoutes(deps, aliases));
   app.route("/v1/projects", envRoutes(envs));

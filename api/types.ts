@@ -1,4 +1,5 @@
 import type { BlobStore } from "../core/blobs/port.ts";
+import type { LogStore } from "../core/logs/port.ts";
 import type { Encryptor } from "../core/crypto/port.ts";
 import type { StoreProvisioner } from "../stores/port.ts";
 import type { Metadata } from "../core/metadata/repository.ts";
@@ -15,6 +16,8 @@ export interface ApiDeps {
   /** provisions `stores` from ferry.json; absent where the platform has none configured */
   stores?: StoreProvisioner;
   buildLogs: BuildLogs;
+  /** runtime logs of functions (stdout/stderr, one line per request) */
+  logs: LogStore;
   /** apps domain, e.g. `localhost`; host labels are `<label>.<domain>` */
   domain: string;
   /** public URL of a host label, e.g. `http://hello-ab12cd34.localhost:3001` */

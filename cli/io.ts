@@ -1,3 +1,5 @@
+import { createInterface } from "node:readline";
+
 /** Where the CLI writes. Tests pass their own to capture output in-process. */
 export interface Io {
   stdout: (s: string) => void;
@@ -8,6 +10,8 @@ export interface Io {
   cwd: string;
   /** reads all of stdin (for values piped in) */
   readStdin: () => Promise<Buffer>;
+  /** reads one line of stdin (a confirmation answer) */
+  readLine: () => Promise<string>;
 }
 
 export const processIo = (): Io => ({
@@ -20,6 +24,15 @@ export const processIo = (): Io => ({
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
     return Buffer.concat(chunks);
+  },
+  readLine: async () => {
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    try {
+      for await (const line of rl) return line;
+      return "";
+    } finally {
+      rl.close();
+    }
   },
 });
 

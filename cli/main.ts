@@ -1,6 +1,8 @@
 import { runCommand, renderUsage, defineCommand, type CommandDef } from "citty";
 import { processIo, CliError, type Io } from "./io.ts";
 import { deployCommand } from "./commands/deploy.ts";
+import { envCommand, storesCommand } from "./commands/env.ts";
+import { logsCommand } from "./commands/logs.ts";
 import { aliasCommand, inspectCommand, lsCommand, promoteCommand, rmCommand, rollbackCommand, whoamiCommand } from "./commands/manage.ts";
 
 const VERSION = "0.1.0";
@@ -23,6 +25,9 @@ export async function runCli(rawArgs: string[], io: Io = processIo()): Promise<n
     promote: promoteCommand(io, exit),
     rollback: rollbackCommand(io, exit),
     whoami: whoamiCommand(io, exit),
+    env: envCommand(io, exit),
+    logs: logsCommand(io, exit),
+    stores: storesCommand(io, exit),
   };
   const root = defineCommand({ meta: { name: "ferry", version: VERSION, description: "Deploy apps to your own Ferry platform" }, subCommands: commands });
 

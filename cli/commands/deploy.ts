@@ -1,5 +1,6 @@
-import { readFile, stat } from "node:fs/promises";
-import { basename, resolve } from "node:path";
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { projectOf } from "../project.ts";
 import { openAsBlob } from "node:fs";
 import { defineCommand } from "citty";
 import { collectFlag, commonArgs, parseKeyValues } from "../args.ts";
@@ -22,17 +23,11 @@ export interface PublicDeployment {
   reusedFrom?: string;
 }
 
-const sanitizeName = (s: string) =>
-  s.toLowerCase().replace(/^@[^/]+\//, "").replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 48).replace(/-+$/, "");
-
-/** Project name: --name > ferry.json name > package.json name > folder name. */
+/** Project name: --name > ferry.json name (validated by the server) > package.json name > folder name. */
 async function projectName(dir: string, flag: string | undefined) {
   if (flag) return flag;
-  const ferry = await readFile(resolve(dir, "ferry.json"), "utf8").then((t) => { try { return JSON.parse(t) as { name?: string }; } catch { return null; } }, () => null);
-  if (ferry?.name) return undefined; // the server takes it from ferry.json and validates it there
-  const pkg = await readFile(resolve(dir, "package.json"), "utf8").then((t) => { try { return JSON.parse(t) as { name?: string }; } catch { return null; } }, () => null);
-  const name = sanitizeName(pkg?.name ?? "") || sanitizeName(basename(resolve(dir)));
-  return name || "app";
+  const p = await projectOf(dir);
+  return p.fromConfig ? undefined : p.name;
 }
 
 async function uploadMissing(io: Io, client: Client, files: LocalFile[], missing: string[]) {

@@ -91,3 +91,36 @@ describe("API: environment variables and secrets", () => {
     expect((await h.call("DELETE", "/v1/projects/envapp/env/GREETING?environment=production")).status).toBe(404);
   });
 });
+
+describe("API: runtime logs", () => {
+  let h: Awaited<ReturnType<typeof apiHarness>>;
+  beforeAll(async () => {
+    h = await apiHarness(async () => success);
+  });
+  afterAll(async () => h.end());
+
+  it("returns a deployment's logs filtered by since, and follows new lines", async () => {
+    const files = await h.upload({ "index.html": "logs" });
+    const d = await (await h.call("POST", "/v1/deployments", { json: { name: "logged", files } })).json();
+    await h.waitFor(d.id);
+    const now = Date.now();
+    h.logs.append({ ts: now - 60_000, deploymentId: d.id, stream: "stdout", text: "old line" });
+    h.logs.append({ ts: now, deploymentId: d.id, stream: "request", text: "GET / 200", method: "GET", path: "/", status: 200, durationMs: 3, requestId: "r1" });
+    const all = (await (await h.call("GET", `/v1/deployments/${d.id}/logs`)).text()).trim().split("\n").map((l) => JSON.parse(l));
+    expect(all.map((e) => e.text)).toEqual(["old line", "GET / 200"]);
+    const recent = (await (await h.call("GET", `/v1/deployments/${d.id}/logs?since=30s`)).text()).trim().split("\n").map((l) => JSON.parse(l));
+    expect(recent.map((e) => e.text)).toEqual(["GET / 200"]);
+    expect((await h.call("GET", `/v1/deployments/${d.id}/logs?since=yesterdayish`)).status).toBe(400);
+
+    const res = await h.call("GET", `/v1/deployments/${d.id}/logs?follow=1&since=30s`);
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain("GET / 200");
+    h.logs.append({ ts: Date.now() + 1, deploymentId: d.id, stream: "stderr", text: "live line" });
+    let got = "";
+    while (!got.includes("live line")) got += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    // another account cannot read them
+    expect((await h.call("GET", `/v1/deployments/${d.id}/logs`, { token: h.tokenB })).status).toBe(404);
+  });
+});

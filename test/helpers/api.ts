@@ -9,6 +9,7 @@ import { createBuildRunner, type ExecuteBuild } from "../../api/services/builds.
 import { createToken } from "../../api/services/tokens.ts";
 import { dynaliteMetadata } from "./metadata.ts";
 import { randomBytes } from "node:crypto";
+import { createFileLogStore } from "../../core/logs/file.ts";
 import { createAesEncryptor } from "../../core/crypto/local.ts";
 import { linkDeployment } from "../../api/services/link.ts";
 import type { StoreProvisioner } from "../../stores/port.ts";
@@ -36,7 +37,8 @@ export async function apiHarness(execute: ExecuteBuild, limits = { maxFileSize: 
       if (d.target === "production") await api.services.aliases.promote({ accountId: d.accountId, tokenId: "t", scopes: ["*"] }, d);
     },
   });
-  api = createApi({ metadata, blobs, encryptor, stores, builds, buildLogs, domain: "ferry.test", urlFor: (l) => `http://${l}.ferry.test`, limits, onHostsChanged: (l) => invalidated.push(...l) });
+  const logs = createFileLogStore(join(dir, "logs"), 10);
+  api = createApi({ metadata, blobs, encryptor, stores, logs, builds, buildLogs, domain: "ferry.test", urlFor: (l) => `http://${l}.ferry.test`, limits, onHostsChanged: (l) => invalidated.push(...l) });
   await metadata.putAccount({ id: "acc_a", name: "a", createdAt: 1 });
   await metadata.putAccount({ id: "acc_b", name: "b", createdAt: 1 });
   const tokenA = (await createToken(metadata, "acc_a", "a")).token;
@@ -68,10 +70,11 @@ export async function apiHarness(execute: ExecuteBuild, limits = { maxFileSize: 
   };
 
   return {
-    api, encryptor, metadata, blobs, builds, buildLogs, call, upload, waitFor, tokenA, tokenB, invalidated,
+    api, encryptor, metadata, logs, blobs, builds, buildLogs, call, upload, waitFor, tokenA, tokenB, invalidated,
     end: async () => {
       await builds.whenIdle();
       await buildLogs.close();
+      await logs.close();
       await end();
       await rm(dir, { recursive: true, force: true });
     },

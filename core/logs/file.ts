@@ -1,0 +1,66 @@
+import { EventEmitter } from "node:events";
+import { createReadStream } from "node:fs";
+import { appendFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { LogEntry, LogStore } from "./port.ts";
+
+/**
+ * Runtime logs as one NDJSON file per deployment. Appends are batched (a function printing in a
+ * tight loop must not cost a write per line) and flushed every `flushMs` and on close.
+ */
+export function createFileLogStore(dir: string, flushMs = 200): LogStore {
+  const pending = new Map<string, string[]>();
+  const bus = new EventEmitter();
+  bus.setMaxListeners(0);
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  const fileOf = (id: string) => join(dir, `${id.replace(/[^A-Za-z0-9_-]/g, "_")}.ndjson`);
+
+  const flush = () => {
+    timer = undefined;
+    const batch = [...pending.entries()];
+    pending.clear();
+    writing = writing.then(async () => {
+      await mkdir(dir, { recursive: true });
+      for (const [id, lines] of batch) await appendFile(fileOf(id), lines.join(""));
+    }).catch((e) => console.error("[logs] write failed:", e));
+    return writing;
+  };
+
+  return {
+    append(entry) {
+      const lines = pending.get(entry.deploymentId) ?? [];
+      lines.push(JSON.stringify(entry) + "\n");
+      pending.set(entry.deploymentId, lines);
+      bus.emit(entry.deploymentId, entry);
+      timer ??= setTimeout(flush, flushMs);
+    },
+    async query(deploymentId, opts = {}) {
+      await flush();
+      const out: LogEntry[] = [];
+      const stream = createReadStream(fileOf(deploymentId));
+      const done = new Promise<void>((resolve) => stream.once("error", () => resolve()).once("close", () => resolve()));
+      try {
+        for await (const line of createInterface({ input: stream })) {
+          if (!line) continue;
+          const e = JSON.parse(line) as LogEntry;
+          if (opts.since && e.ts < opts.since) continue;
+          out.push(e);
+        }
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      }
+      await done;
+      return opts.limit ? out.slice(-opts.limit) : out;
+    },
+    follow(deploymentId, fn) {
+      bus.on(deploymentId, fn);
+      return () => bus.off(deploymentId, fn);
+    },
+    async close() {
+      if (timer) clearTimeout(timer);
+      await flush();
+    },
+  };
+}
