@@ -46,7 +46,7 @@ export function runCommand(cmd: string, args: string[], opts: RunOptions): Promi
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
     const tail: string[] = [];
     const onLine = (line: string) => {
-      opts.log(line);
+      if (line.trim()) opts.log(line);
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
     };

@@ -38,7 +38,7 @@ export function routeFor(file: string): string {
   return route || "/";
 }
 
-/** Specificity for ordering: static segments first, then params, then catch-alls (the router may rely on it). */
+/** Specificity for ordering: static segments before params before catch-alls, segment by segment; a stable, readable order for the output. */
 export function routeRank(route: string): number[] {
   return route
     .split("/")
@@ -50,6 +50,6 @@ export function compareRoutes(a: string, b: string): number {
   const ra = routeRank(a);
   const rb = routeRank(b);
   for (let i = 0; i < Math.min(ra.length, rb.length); i++) if (ra[i] !== rb[i]) return ra[i]! - rb[i]!;
-  if (ra.length !== rb.length) return rb.length - ra.length;
+  if (ra.length !== rb.length) return ra.length - rb.length;
   return a < b ? -1 : a > b ? 1 : 0;
 }

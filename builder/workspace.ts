@@ -43,12 +43,13 @@ export async function materialize(files: FileEntry[], accountId: string, blobs: 
     seen.add(rel);
     return { entry: f, abs };
   });
+  // each folder once, before the writes
+  await eachLimit([...new Set(targets.map((t) => dirname(t.abs)))], CONCURRENCY, async (d) => void (await mkdir(d, { recursive: true })));
   await eachLimit(targets, CONCURRENCY, async ({ entry, abs }) => {
     throwIfAborted(signal);
     const bytes = await blobs.get(blobKeys.file(accountId, entry.sha));
     if (!bytes) throw new UserBuildError(`file ${entry.file} (${entry.sha}) was not uploaded`);
     if (sha1(bytes) !== entry.sha) throw new UserBuildError(`file ${entry.file} does not match its sha ${entry.sha}`);
-    await mkdir(dirname(abs), { recursive: true });
     await writeFile(abs, bytes);
     // keep the executable bit (scripts run by a build command); everything else stays 0644
     if (entry.mode & 0o111) await chmod(abs, 0o755);

@@ -12,6 +12,7 @@ export const homePaths = (home: string) => ({
   builds: join(home, "builds"),
   buildCache: join(home, "cache", "builds"),
   functionCache: join(home, "cache", "functions"),
+  logs: join(home, "logs"),
   serverJson: join(home, "server.json"),
   credentials: join(home, "credentials.json"),
   /** AES-256 key that encrypts env values and secrets at rest (0600) */

@@ -15,6 +15,7 @@ import { startDynalite, localAwsConfig } from "./services/dynalite.ts";
 import { ensureAdmin } from "./bootstrap-admin.ts";
 import { ensureHome, homePaths, removeFile, writeJsonFile, type ServerInfo } from "./home.ts";
 import { listen } from "./listen.ts";
+import { createFileLogStore } from "../core/logs/file.ts";
 import { createAesEncryptor, loadOrCreateKey } from "../core/crypto/local.ts";
 import { linkDeployment } from "../api/services/link.ts";
 import { startAppDataServices } from "../stores/embedded.ts";
@@ -51,11 +52,12 @@ export async function startPlatform(opts: PlatformOptions) {
   const metadata = createMetadata(doc, "ferry");
   const blobs = createFsBlobStore(paths.blobs);
   const admin = await ensureAdmin(metadata, paths.credentials);
+
   const encryptor = createAesEncryptor(await loadOrCreateKey(paths.secretKey));
   const appData = await startAppDataServices(paths.home);
-
-  const host = createLocalHost({ blobs, cacheDir: paths.functionCache, idleTimeoutMs: opts.idleTimeoutMs });
-  const resolver = createResolver({ metadata, blobs });
+  const logs = createFileLogStore(paths.logs);
+  const host = createLocalHost({ blobs, cacheDir: paths.functionCache, idleTimeoutMs: opts.idleTimeoutMs, onLog: (e) => logs.append(e) });
+  const resolver = createResolver({ metadata, blobs, domain, encryptor });
   const router = createRouter({ domain, resolve: resolver.resolve, host, blobs });
   const routerServer = await listen(router.app.fetch, opts.routerPort ?? 0, opts.hostname);
   const routerUrl = routerServer.url;
@@ -85,6 +87,7 @@ export async function startPlatform(opts: PlatformOptions) {
   api = createApi({
     metadata,
     encryptor,
+    logs,
     stores: appData.provisioner,
     blobs,
     builds,
@@ -123,6 +126,7 @@ export async function startPlatform(opts: PlatformOptions) {
       await Promise.allSettled([apiServer.close(), routerServer.close()]);
       await buildLogs.close();
       await host.close();
+      await logs.close();
       doc.destroy();
       await Promise.allSettled([dynamo.end(), appData.end()]);
     },

@@ -104,7 +104,8 @@ async function writeResponse(response, res) {
   }
   // A body that is already complete goes out with Content-Length in one write; a stream that is
   // still producing (SSE) is flushed chunk by chunk as it is produced.
-  const second = await Promise.race([reader.read(), tick()]);
+  const pending = reader.read();
+  const second = await Promise.race([pending, tick()]);
   if (second?.done) {
     if (!("content-length" in headers)) headers["content-length"] = first.value.byteLength;
     res.writeHead(response.status, headers);
@@ -125,7 +126,7 @@ async function writeResponse(response, res) {
     if (!res.write(chunk)) await Promise.race([new Promise((r) => res.once("drain", r)), closed]);
   };
   await write(first.value);
-  let next = second ?? (await reader.read());
+  let next = second ?? (await pending);
   while (!next.done && !cancelled) {
     await write(next.value);
     next = await reader.read();

@@ -107,7 +107,7 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
 
     const exchange = forward(
       inst.pool!,
-      { method, path, headers: flattenHeaders(request.headers, extra), body },
+      { method, path, headers: flattenHeaders(request.url, request.headers, extra), body },
       (err) => (isFerryError(err) ? err : crashError(inst, err)),
       (status, err) => {
         clearTimeout(timer);

@@ -60,6 +60,8 @@ export class Instance {
   state: "starting" | "ready" | "dead" = "starting";
   exitInfo: ExitInfo | null = null;
   lastStderr = "";
+  /** V8's fatal heap-limit line, when the process ran out of memory */
+  outOfMemory: string | null = null;
   /** why the platform stopped it, when it did (timeout, idle, evict) */
   stopReason: string | null = null;
   readonly ready: Promise<void>;
@@ -80,7 +82,9 @@ export class Instance {
     const log = spec.onLog;
     readLines(this.proc.stdout!, (text) => log?.({ ts: Date.now(), deploymentId: spec.deploymentId, function: spec.fnName, stream: "stdout", text }));
     readLines(this.proc.stderr!, (text) => {
-      if (text.trim()) this.lastStderr = text;
+      // after V8's heap-limit message only native stack frames follow: keep quoting the message
+      if (text.includes("heap out of memory")) this.outOfMemory = text.trim();
+      if (text.trim()) this.lastStderr = this.outOfMemory ?? text;
       log?.({ ts: Date.now(), deploymentId: spec.deploymentId, function: spec.fnName, stream: "stderr", text });
     });
 
@@ -159,7 +163,7 @@ export class Instance {
     const who = `function ${this.spec.fnName} of deployment ${this.spec.deploymentId}`;
     if (this.stopReason) return new FerryError("function_crashed", `${who} was stopped: ${this.stopReason}`, 502);
     const info = this.exitInfo;
-    const oom = this.lastStderr.includes("heap out of memory") ? ` (out of memory: limit ${this.spec.memoryMb} MB)` : "";
+    const oom = this.outOfMemory ? ` (out of memory: limit ${this.spec.memoryMb} MB)` : "";
     return new FerryError(
       "function_crashed",
       `${who} crashed (${info ? describeExit(info) : "connection lost"})${oom}${this.lastStderr ? `: ${this.lastStderr}` : ""}`,

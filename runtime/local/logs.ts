@@ -1,20 +1,7 @@
 import type { Readable } from "node:stream";
+import type { LogEntry } from "../../core/logs/port.ts";
 
-export type LogStream = "stdout" | "stderr" | "request";
-
-/** One line of a function's output, or one line per request it served. */
-export interface LogEntry {
-  ts: number;
-  deploymentId: string;
-  function: string;
-  requestId?: string;
-  stream: LogStream;
-  text: string;
-  status?: number;
-  durationMs?: number;
-  method?: string;
-  path?: string;
-}
+export type { LogEntry };
 
 export type LogSink = (entry: LogEntry) => void;
 

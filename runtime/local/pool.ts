@@ -100,7 +100,13 @@ export class FunctionPool {
         this.preparing--;
         this.instances.push(inst);
         inst.ready.then(
-          () => this.drainOnto(inst),
+          () => {
+            this.drainOnto(inst);
+            inst.exited.then(() => {
+              this.remove(inst);
+              this.scale();
+            });
+          },
           (err) => {
             this.remove(inst);
             // nothing else can serve them: a broken bundle fails fast instead of respawning forever
@@ -108,10 +114,6 @@ export class FunctionPool {
             else this.scale();
           },
         );
-        inst.exited.then(() => {
-          this.remove(inst);
-          this.scale();
-        });
       },
       (err) => {
         this.preparing--;

@@ -13,14 +13,25 @@ export interface ForwardOptions {
   body: AsyncIterable<Uint8Array> | null;
 }
 
-/** Flattens a Request's headers for undici, dropping hop-by-hop ones, then appends `extra`. */
-export function flattenHeaders(headers: Headers, extra: string[]): string[] {
-  const out: string[] = [];
+/** Flattens a Request's headers for undici, dropping hop-by-hop and platform ones, then appends
+ * `extra`.
+ * Host comes from the URL (a Request built in code has none in its headers), so the function
+ * sees the visitor's host rather than the loopback address it is reached on. */
+export function flattenHeaders(url: string, headers: Headers, extra: string[]): string[] {
+  const from = url.indexOf("//") + 2;
+  const to = url.indexOf("/", from);
+  const out: string[] = ["host", to < 0 ? url.slice(from) : url.slice(from, to)];
   headers.forEach((value, name) => {
-    if (!HOP_BY_HOP.has(name)) out.push(name, value);
+    if (!HOP_BY_HOP.has(name) && name !== "host" && !isPlatformHeader(name)) out.push(name, value);
   });
   for (let i = 0; i < extra.length; i++) out.push(extra[i]!);
   return out;
+}
+
+/** `x-ferry-*` (route params, request id) and `x-forwarded-*` are set by Ferry alone: a visitor
+ * sending them could otherwise forge params or pose as another host. */
+function isPlatformHeader(name: string): boolean {
+  return name.charCodeAt(0) === 120 /* x */ && (name.startsWith("x-ferry-") || name.startsWith("x-forwarded-"));
 }
 
 /** The path and query of an absolute URL string, without parsing the whole URL. */

@@ -1,0 +1,70 @@
+import * as esbuild from "esbuild";
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createFsBlobStore } from "../core/blobs/fs.ts";
+import { blobKeys } from "../core/blobs/port.ts";
+import { sha1 } from "../core/ids.ts";
+import type { FileEntry } from "../core/types.ts";
+import { build } from "../builder/build.ts";
+import { interleaved, fmt, type BenchResult } from "./stats.ts";
+
+/** A generated TypeScript app: one function importing a tree of `modules` small modules. */
+export function generateApp(modules: number): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < modules; i++) {
+    const deps = [2 * i + 1, 2 * i + 2].filter((d) => d < modules);
+    files[`lib/m${i}.ts`] = [
+      ...deps.map((d) => `import { f${d} } from "./m${d}.ts";`),
+      `export interface Shape${i} { id: number; name: string; tags: string[] }`,
+      `export function f${i}(x: number): number {`,
+      `  const s: Shape${i} = { id: x, name: "m${i}", tags: ["a", "b"] };`,
+      `  return s.id + s.tags.length${deps.map((d) => ` + f${d}(x)`).join("")};`,
+      `}`,
+    ].join("\n");
+  }
+  files["api/index.ts"] = `import { f0 } from "../lib/m0.ts";\nexport default (req: Request) => Response.json({ v: f0(1) });\n`;
+  files["tsconfig.json"] = JSON.stringify({ compilerOptions: { target: "ES2022", module: "ESNext", allowImportingTsExtensions: true, noEmit: true } });
+  return files;
+}
+
+export async function benchBuilder(opts: { modules?: number; runs?: number } = {}): Promise<BenchResult> {
+  const modules = opts.modules ?? 1000;
+  const runs = opts.runs ?? 7;
+  const root = await mkdtemp(join(tmpdir(), "ferry-bench-builder-"));
+  try {
+    const app = generateApp(modules);
+    // raw esbuild reads the same files from disk
+    const src = join(root, "src");
+    for (const [file, text] of Object.entries(app)) {
+      await mkdir(join(src, file, ".."), { recursive: true });
+      await writeFile(join(src, file), text);
+    }
+    // Ferry reads them from its blob store, as after an upload
+    const blobs = createFsBlobStore(join(root, "blobs"));
+    const files: FileEntry[] = [];
+    for (const [file, text] of Object.entries(app)) {
+      const sha = sha1(text);
+      await blobs.put(blobKeys.file("acc_bench", sha), text);
+      files.push({ file, sha, size: Buffer.byteLength(text), mode: 0o100644 });
+    }
+    let n = 0;
+    const raw = () =>
+      esbuild.build({ entryPoints: [join(src, "api/index.ts")], bundle: true, platform: "node", format: "esm", target: "node20", sourcemap: "linked", outdir: join(root, `raw-${n++}`), logLevel: "silent" });
+    const ferry = async () => {
+      const workDir = join(root, `work-${n++}`);
+      const r = await build(
+        { deploymentId: `dpl_bench${n}`, accountId: "acc_bench", project: "bench", files, config: {}, buildEnv: {} },
+        { blobs, log: () => {}, workDir, cacheDir: join(root, "cache") },
+      );
+      if (r.type !== "success") throw new Error(`bench build failed: ${JSON.stringify(r.errors)}`);
+    };
+    await raw();
+    await ferry(); // warm both
+    const t = await interleaved(runs, raw, ferry);
+    const ratio = t.b / t.a;
+    return { name: `builder: ${modules}-module TypeScript app`, ratio, target: "<= 1.3x raw esbuild", ok: ratio <= 1.3, details: { "raw esbuild ms": fmt(t.a), "ferry build ms": fmt(t.b), runs } };
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
