@@ -27,16 +27,18 @@ function routesOf(config: FerryConfig): RouteConfig {
 async function runBuild(req: BuildRequest, ctx: BuildContext, limits: BundleLimits): Promise<BuildOutput> {
   const { workDir, log, signal } = ctx;
   const paths = req.files.map((f) => f.file);
-  log(`Downloading ${req.files.length} files (${formatBytes(req.files.reduce((n, f) => n + f.size, 0))})`);
-  await materialize(req.files, req.accountId, ctx.blobs, workDir, signal);
-
-  const pkg = await readPackageJson(workDir);
+  const pkg = await readPackageJson(req.files, req.accountId, ctx.blobs);
   const apiFunctions = detectApiFunctions(paths);
   const buildCommand = req.config.buildCommand ?? (pkg?.scripts?.build ? "npm run build" : undefined);
+  const install = !!pkg && hasDependencies(pkg) && (!!buildCommand || mayHaveCode(paths, pkg));
   const env = commandEnv(workDir, req.buildEnv);
 
-  if (pkg && hasDependencies(pkg) && (buildCommand || mayHaveCode(paths, pkg))) {
-    await installDependencies({ workDir, cacheDir: ctx.cacheDir, pkg, config: req.config, files: req.files, env, log, signal });
+  log(`Downloading ${req.files.length} files (${formatBytes(req.files.reduce((n, f) => n + f.size, 0))})`);
+  // with no command to run, only esbuild reads the workspace, so it may share the stored files
+  await materialize(req.files, req.accountId, ctx.blobs, workDir, { signal, link: !install && !buildCommand });
+
+  if (install) {
+    await installDependencies({ workDir, cacheDir: ctx.cacheDir, pkg: pkg!, config: req.config, files: req.files, env, log, signal });
   }
   throwIfAborted(signal);
   if (buildCommand) {

@@ -10,7 +10,8 @@ import { formatBytes } from "./format.ts";
 import { functionConfigFor } from "./function-config.ts";
 import { checkBundleSize, type BundleLimits } from "./limits.ts";
 import { assertNoNativeAddons } from "./native-addons.ts";
-import { eachLimit } from "./workspace.ts";
+import { exportNames, mapSources } from "./bundle-info.ts";
+import { eachLimit } from "./concurrency.ts";
 
 export const ENTRY = "index.mjs";
 const MAP = `${ENTRY}.map`;
@@ -46,7 +47,8 @@ export interface BundleResult {
 
 /**
  * Bundles every function in one esbuild run (one parse of shared modules and node_modules) and
- * uploads each bundle under its artifact prefix. Outputs are named in the workspace root so source
+ * uploads each bundle under its artifact prefix. Exports and input files are read from the bundles
+ * and their maps (see bundle-info.ts). Outputs are named in the workspace root so source
  * map `sources` read `api/hi.ts`, and are renamed to `index.mjs` on upload.
  */
 export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult> {
@@ -60,7 +62,7 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
     }
   }
   const outName = (i: number) => `__ferry_fn_${i}`;
-  let result: esbuild.BuildResult<{ metafile: true; write: false }>;
+  let result: esbuild.BuildResult<{ write: false }>;
   try {
     result = await esbuild.build({
       absWorkingDir: workDir,
@@ -72,7 +74,6 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
       target: "node20",
       format: "esm",
       write: false,
-      metafile: true,
       sourcemap: "linked",
       sourcesContent: true,
       charset: "utf8",
@@ -87,11 +88,16 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
   }
   throwIfAborted(opts.signal);
   for (const line of warningLines(result.warnings)) log(line);
-  await assertNoNativeAddons(workDir, Object.keys(result.metafile.inputs));
-
   const byPath = new Map(result.outputFiles.map((f) => [f.path, f.contents]));
   const built: BuiltFunction[] = new Array(functions.length);
   const sizes: number[] = new Array(functions.length);
+  const inputs = new Set<string>();
+  for (let i = 0; i < functions.length; i++) {
+    const map = byPath.get(join(workDir, `${outName(i)}.mjs.map`));
+    if (map) for (const source of mapSources(map)) inputs.add(source);
+  }
+  await assertNoNativeAddons(workDir, inputs);
+
   await eachLimit(functions, 16, async (fn, i) => {
     throwIfAborted(opts.signal);
     const js = byPath.get(join(workDir, `${outName(i)}.mjs`));
@@ -102,13 +108,12 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
     await checkBundleSize(fn.name, [code, map], opts.limits);
     const prefix = blobKeys.artifactPrefix(opts.deploymentId, fn.name);
     await Promise.all([opts.blobs.put(`${prefix}/${ENTRY}`, code), opts.blobs.put(`${prefix}/${MAP}`, map)]);
-    const meta = result.metafile.outputs[`${outName(i)}.mjs`];
     built[i] = {
       name: fn.name,
       route: fn.route,
       source: fn.source,
       handler: fn.handler,
-      exports: meta?.exports ?? [],
+      exports: await exportNames(code),
       artifact: { prefix, entry: ENTRY, files: [ENTRY, MAP] },
       config: functionConfigFor(fn.source, opts.config),
     };
@@ -117,7 +122,6 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
     const exports = fn.handler === "server" ? "" : `, exports: ${fn.exports!.join(", ") || "(none)"}`;
     log(`Bundled ${fn.name} -> ${fn.route} (${formatBytes(sizes[i]!)}${exports})`);
   });
-  const inputs = new Set(Object.keys(result.metafile.inputs).filter((p) => !p.includes(":") && !p.startsWith("<")));
   return { functions: built, inputs };
 }
 

@@ -54,16 +54,17 @@ async function resolveEntry(workDir: string, file: string): Promise<string | nul
 /**
  * The entry of a server app (an app that listens on PORT), looked up on disk so a build command
  * may produce it: `scripts.start` (`node <file>`), then `main`, then `server.*`, then `index.*`.
- * `index.*` counts only beside a package.json or without an index.html, so a static site with
- * an `index.js` for the browser stays a static site.
+ * Beside a root `index.html`, `main` and `index.*` do not count: a static site with a script for
+ * the browser (and an `npm init` package.json saying `"main": "index.js"`) stays a static site.
  */
 export async function detectServerEntry(workDir: string, pkg: PackageJson | null, files: string[]): Promise<PlannedFunction | null> {
   const candidates: string[] = [];
   const start = startScriptEntry(pkg?.scripts?.start);
   if (start) candidates.push(start);
-  if (pkg?.main) candidates.push(pkg.main);
+  const staticIndex = files.includes("index.html");
+  if (pkg?.main && !staticIndex) candidates.push(pkg.main);
   for (const ext of CODE_EXTS) candidates.push(`server.${ext}`);
-  if (pkg || !files.includes("index.html")) for (const ext of CODE_EXTS) candidates.push(`index.${ext}`);
+  if (!staticIndex) for (const ext of CODE_EXTS) candidates.push(`index.${ext}`);
   for (const c of candidates) {
     const source = await resolveEntry(workDir, c);
     if (source) return { name: "server", route: SERVER_ROUTE, source, handler: "server" };
@@ -73,7 +74,7 @@ export async function detectServerEntry(workDir: string, pkg: PackageJson | null
 
 /** Cheap pre-install guess: could this app have code to bundle? (Static sites skip `npm install`.) */
 export function mayHaveCode(files: string[], pkg: PackageJson | null): boolean {
-  if (files.some(isFunctionSource)) return true;
-  if (pkg?.scripts?.start || pkg?.main) return true;
-  return files.some((f) => /^(server|index)\.(ts|mts|js|mjs|cjs)$/.test(f) && (pkg || f.startsWith("server")));
+  if (files.some(isFunctionSource) || startScriptEntry(pkg?.scripts?.start)) return true;
+  if (files.some((f) => /^server\.(ts|mts|js|mjs|cjs)$/.test(f))) return true;
+  return !files.includes("index.html") && (!!pkg?.main || files.some((f) => /^index\.(ts|mts|js|mjs|cjs)$/.test(f)));
 }

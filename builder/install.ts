@@ -44,10 +44,10 @@ function cacheKey(opts: InstallOptions, lockfile: string | null): string {
   );
 }
 
-/** npm's own error lines when it printed any, else the end of the output. */
-function failureText(r: RunResult): string {
-  const npmErrors = r.tail.filter((l) => /^npm (error|ERR!)/.test(l) && l.replace(/^npm (error|ERR!)\s*/, "").trim());
-  return (npmErrors.length ? npmErrors : r.tail.slice(-20)).join("\n");
+/** npm's own error lines when it printed any, else the end of the output; paths shown relative to the app. */
+function failureText(r: RunResult, workDir: string): string {
+  const npmErrors = r.tail.filter((l) => /^npm (error|ERR!)/.test(l) && l.replace(/^npm (error|ERR!)\s*/, "").trim() && !/A complete log of this run/.test(l));
+  return (npmErrors.length ? npmErrors : r.tail.slice(-20)).join("\n").replaceAll(`${workDir}/`, "");
 }
 
 /** Installs dependencies into `workDir/node_modules`, from the cache when the same set was installed before. */
@@ -80,7 +80,7 @@ export async function installDependencies(opts: InstallOptions): Promise<void> {
     r = await runCommand("npm", args, run);
   }
   if (r.code !== 0) {
-    throw new UserBuildError(`dependency install failed (${label} exited with ${r.code === null ? `signal ${r.signal}` : `code ${r.code}`}):\n${failureText(r)}`);
+    throw new UserBuildError(`dependency install failed (${label} exited with ${r.code === null ? `signal ${r.signal}` : `code ${r.code}`}):\n${failureText(r, workDir)}`);
   }
   log(`Installed dependencies in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   if (await saveDeps(opts.cacheDir, key, workDir)) log("Saved dependencies to the build cache");

@@ -82,7 +82,7 @@ async function packageName(workDir: string, pkgDir: string): Promise<string> {
   return posix.basename(pkgDir);
 }
 
-/** Throws naming the first bundled package that carries a native addon. `inputs` are esbuild metafile input paths. */
+/** Throws naming the first bundled package that carries a native addon. `inputs`: bundled files, relative to the workspace. */
 export async function assertNoNativeAddons(workDir: string, inputs: Iterable<string>): Promise<void> {
   const cache = new Map<string, string | null>();
   const roots = new Set<string>();

@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { blobKeys, type BlobStore } from "../core/blobs/port.ts";
+import type { FileEntry } from "../core/types.ts";
 import { UserBuildError } from "./errors.ts";
 
 export interface PackageJson {
@@ -12,14 +12,16 @@ export interface PackageJson {
   optionalDependencies?: Record<string, string>;
 }
 
-/** The app's package.json, or null when there is none. Invalid JSON is the user's to fix. */
-export async function readPackageJson(workDir: string): Promise<PackageJson | null> {
-  let text: string;
-  try {
-    text = await readFile(join(workDir, "package.json"), "utf8");
-  } catch {
-    return null;
-  }
+/**
+ * The app's package.json, read from the upload (before the workspace exists: it decides how the
+ * workspace is made), or null when there is none. Invalid JSON is the user's to fix.
+ */
+export async function readPackageJson(files: FileEntry[], accountId: string, blobs: BlobStore): Promise<PackageJson | null> {
+  const entry = files.find((f) => f.file === "package.json");
+  if (!entry) return null;
+  const bytes = await blobs.get(blobKeys.file(accountId, entry.sha));
+  if (!bytes) throw new UserBuildError(`file package.json (${entry.sha}) was not uploaded`);
+  const text = bytes.toString("utf8").replace(/^\uFEFF/, "");
   try {
     const value = JSON.parse(text) as unknown;
     if (!value || typeof value !== "object" || Array.isArray(value)) throw new Error("expected an object");

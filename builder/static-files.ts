@@ -4,7 +4,8 @@ import mime from "mime-types";
 import { blobKeys, type BlobStore } from "../core/blobs/port.ts";
 import { sha1 } from "../core/ids.ts";
 import type { FileEntry, StaticFile } from "../core/types.ts";
-import { eachLimit, workPath } from "./workspace.ts";
+import { eachLimit } from "./concurrency.ts";
+import { workPath } from "./workspace.ts";
 
 /**
  * Where static files come from:

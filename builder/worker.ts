@@ -10,12 +10,12 @@ const send = (msg: WorkerMessage) =>
     process.send(msg, undefined, {}, () => resolve());
   });
 
+let finished = false;
+
 // the platform went away: take our own process group (npm, build commands) down with us
 process.on("disconnect", () => {
   if (!finished) process.kill(-process.pid, "SIGKILL");
 });
-
-let finished = false;
 
 process.once("message", async (msg: ParentMessage) => {
   if (msg?.type !== "build") return;

@@ -1,36 +1,42 @@
+import { linkSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { blobKeys, type BlobStore } from "../core/blobs/port.ts";
 import { sha1 } from "../core/ids.ts";
 import { confinePath } from "../core/paths.ts";
 import type { FileEntry } from "../core/types.ts";
+import { localBlobRoot } from "./blob-link.ts";
+import { eachLimit } from "./concurrency.ts";
 import { throwIfAborted, UserBuildError } from "./errors.ts";
 
 /** How many blobs are fetched at once: enough to hide store latency (S3), few enough for fds. */
 const CONCURRENCY = 32;
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+interface Target {
+  entry: FileEntry;
+  abs: string;
+}
+
+export interface MaterializeOptions {
+  signal?: AbortSignal;
+  /**
+   * Hard-link files from a filesystem blob store instead of copying them. Only when nothing will
+   * write into the workspace (no install, no build command): a write through a link would change
+   * the stored blob.
+   */
+  link?: boolean;
 }
 
 /**
  * Writes the uploaded files into the workspace. Paths were confined by the API already; they are
- * checked again here because the workspace is on the build machine's disk. Bytes are verified
- * against their sha so a corrupted blob fails the build instead of shipping.
+ * checked again here because the workspace is on the build machine's disk. Copied bytes are
+ * verified against their sha so a corrupted blob fails the build instead of shipping.
  */
-export async function materialize(files: FileEntry[], accountId: string, blobs: BlobStore, workDir: string, signal?: AbortSignal): Promise<void> {
+export async function materialize(files: FileEntry[], accountId: string, blobs: BlobStore, workDir: string, opts: MaterializeOptions = {}): Promise<void> {
   const root = resolve(workDir);
   await mkdir(root, { recursive: true });
   const seen = new Set<string>();
-  const targets = files.map((f) => {
+  const targets = files.map((f): Target => {
     let rel: string;
     try {
       rel = confinePath(f.file);
@@ -43,10 +49,14 @@ export async function materialize(files: FileEntry[], accountId: string, blobs: 
     seen.add(rel);
     return { entry: f, abs };
   });
+  if (!targets.length) return;
   // each folder once, before the writes
   await eachLimit([...new Set(targets.map((t) => dirname(t.abs)))], CONCURRENCY, async (d) => void (await mkdir(d, { recursive: true })));
-  await eachLimit(targets, CONCURRENCY, async ({ entry, abs }) => {
-    throwIfAborted(signal);
+  const blobRoot = opts.link ? await localBlobRoot(blobs, blobKeys.file(accountId, targets[0]!.entry.sha)) : null;
+
+  const toCopy = blobRoot ? await linkAll(targets, blobRoot, accountId, opts.signal) : targets;
+  await eachLimit(toCopy, CONCURRENCY, async ({ entry, abs }) => {
+    throwIfAborted(opts.signal);
     const bytes = await blobs.get(blobKeys.file(accountId, entry.sha));
     if (!bytes) throw new UserBuildError(`file ${entry.file} (${entry.sha}) was not uploaded`);
     if (sha1(bytes) !== entry.sha) throw new UserBuildError(`file ${entry.file} does not match its sha ${entry.sha}`);
@@ -54,6 +64,27 @@ export async function materialize(files: FileEntry[], accountId: string, blobs: 
     // keep the executable bit (scripts run by a build command); everything else stays 0644
     if (entry.mode & 0o111) await chmod(abs, 0o755);
   });
+}
+
+/**
+ * Hard-links what it can and returns the rest (another disk, links not allowed: copy those).
+ * Synchronous in slices: a link is one short syscall, and the thread pool hop would cost more.
+ */
+async function linkAll(targets: Target[], blobRoot: string, accountId: string, signal?: AbortSignal): Promise<Target[]> {
+  const rest: Target[] = [];
+  for (let i = 0; i < targets.length; i++) {
+    if (i % 500 === 499) {
+      await new Promise((r) => setImmediate(r));
+      throwIfAborted(signal);
+    }
+    try {
+      linkSync(join(blobRoot, ...blobKeys.file(accountId, targets[i]!.entry.sha).split("/")), targets[i]!.abs);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") return rest.concat(targets.slice(i));
+      rest.push(targets[i]!);
+    }
+  }
+  return rest;
 }
 
 export const workPath = (workDir: string, rel: string) => join(workDir, ...rel.split("/"));

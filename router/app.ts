@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import { Hono } from "hono";
 import type { BlobStore } from "../core/blobs/port.ts";
 import { randomId } from "../core/ids.ts";
@@ -25,8 +26,9 @@ export interface Router {
   invalidate(host?: string): void;
 }
 
-/** Node's request socket, when served by @hono/node-server: only for X-Forwarded-For. */
-type Bindings = { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+/** Node's request, when served by @hono/node-server: handed to the host (raw headers and body
+ * stream, skipping Web conversions) and read for X-Forwarded-For. */
+type Bindings = { incoming?: IncomingMessage } | undefined;
 
 /**
  * The data plane: maps Host + path to a deployment's static files and functions, applying its
@@ -133,18 +135,18 @@ export function createRouter(opts: RouterOptions): Router {
       "x-forwarded-proto": req.url.startsWith("https:") ? "https" : "http",
     };
     if (ip || xff) forwarded["x-forwarded-for"] = xff && ip ? `${xff}, ${ip}` : (ip ?? xff)!;
-    let res: Response;
     try {
-      res = await opts.host.invoke(target, req, {
+      return await opts.host.invoke(target, req, {
         requestId,
         params: m.params ? decodeParams(m.params) : undefined,
         path: search === null ? undefined : path + search,
         headers: forwarded,
+        responseHeaders: withIds(extra, requestId),
+        incoming: env?.incoming,
       });
     } catch (e) {
       return errorFromThrown(req, e, requestId);
     }
-    return decorate(res, requestId, extra);
   }
 
   return {
@@ -189,21 +191,4 @@ function withIds(extra: Record<string, string> | null, requestId: string): Recor
 
 function redirect(status: number, location: string, requestId: string, extra: Record<string, string> | null): Response {
   return new Response(null, { status, headers: { ...extra, location, "x-ferry-request-id": requestId, server: "ferry" } });
-}
-
-/** Adds Ferry's and the deployment's headers to a function's response. */
-function decorate(res: Response, requestId: string, extra: Record<string, string> | null): Response {
-  let h: Headers;
-  try {
-    h = res.headers;
-    h.set("x-ferry-request-id", requestId);
-  } catch {
-    // immutable headers (a fetch() response): copy once
-    res = new Response(res.body, res);
-    h = res.headers;
-    h.set("x-ferry-request-id", requestId);
-  }
-  h.set("server", "ferry");
-  if (extra) for (const k in extra) h.set(k, extra[k]!);
-  return res;
 }

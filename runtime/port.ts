@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { BuiltFunction } from "../core/types.ts";
 
 /** What a host needs to run one function of one deployment. */
@@ -20,6 +21,12 @@ export interface InvokeContext {
   /** request headers the router adds (x-forwarded-host, x-forwarded-proto...). Passing them here
    * instead of building a second Request keeps the per-request cost of the router down. */
   headers?: Record<string, string>;
+  /** headers the response must carry (request id, `server`, the deployment's header rules),
+   * replacing same-named ones from the function. Every host applies them. */
+  responseHeaders?: Record<string, string>;
+  /** the Node request behind `request`, when the router is served by Node: a host that speaks
+   * HTTP may forward its raw headers and body stream instead of converting the Web Request */
+  incoming?: IncomingMessage;
 }
 
 /**

@@ -6,15 +6,10 @@ import { createClient } from "../client.ts";
 import { resolveTarget } from "../config.ts";
 import { CliError, type Io } from "../io.ts";
 import { projectOf } from "../project.ts";
+import { dotenvLine } from "../dotenv.ts";
 
 type Exit = (code: number) => void;
 type EnvVar = { key: string; environment: string; sensitive: boolean; value?: string; updatedAt: number };
-
-/** Quotes a value for a .env file so multi-line values and special characters survive a reload. */
-export function dotenvLine(key: string, value: string) {
-  if (/^[A-Za-z0-9_./:@+,-]*$/.test(value)) return `${key}=${value}`;
-  return `${key}="${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r")}"`;
-}
 
 const envArgs = {
   environment: { type: "string", description: "production or preview (default: both for add/rm, all for ls)" },

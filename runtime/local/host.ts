@@ -6,7 +6,7 @@ import type { LogSink } from "./logs.ts";
 import { createMaterializer } from "./materialize.ts";
 import { FunctionPool } from "./pool.ts";
 import { freePort } from "./ports.ts";
-import { flattenHeaders, forward, pathOf } from "./proxy.ts";
+import { flattenHeaders, flattenRawHeaders, forward, pathOf } from "./proxy.ts";
 
 export interface LocalHostOptions {
   blobs: BlobStore;
@@ -93,7 +93,10 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
     const extra = ["x-ferry-request-id", ctx.requestId];
     if (ctx.params) extra.push("x-ferry-params", JSON.stringify(ctx.params));
     if (ctx.headers) for (const k in ctx.headers) extra.push(k, ctx.headers[k]!);
-    const body = method === "GET" || method === "HEAD" ? null : (request.body as AsyncIterable<Uint8Array> | null);
+    const bodyless = method === "GET" || method === "HEAD";
+    const incoming = ctx.incoming;
+    const headers = incoming ? flattenRawHeaders(incoming.rawHeaders, extra) : flattenHeaders(request.url, request.headers, extra);
+    const body = bodyless ? null : incoming ?? (request.body as AsyncIterable<Uint8Array> | null);
 
     const maxMs = positive(target.fn.config?.maxDuration, DEFAULTS.maxDuration) * 1000;
     let timedOut = false;
@@ -107,7 +110,7 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
 
     const exchange = forward(
       inst.pool!,
-      { method, path, headers: flattenHeaders(request.url, request.headers, extra), body },
+      { method, path, headers, body, responseHeaders: ctx.responseHeaders },
       (err) => (isFerryError(err) ? err : crashError(inst, err)),
       (status, err) => {
         clearTimeout(timer);

@@ -10,13 +10,14 @@ export interface ForwardOptions {
   path: string;
   /** flat [name, value, name, value, ...] */
   headers: string[];
-  body: AsyncIterable<Uint8Array> | null;
+  body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream | null;
+  /** set on the response, replacing the function's own of the same name */
+  responseHeaders?: Record<string, string>;
 }
 
 /** Flattens a Request's headers for undici, dropping hop-by-hop and platform ones, then appends
- * `extra`.
- * Host comes from the URL (a Request built in code has none in its headers), so the function
- * sees the visitor's host rather than the loopback address it is reached on. */
+ * `extra`. Host comes from the URL (a Request built in code has none in its headers), so the
+ * function sees the visitor's host rather than the loopback address it is reached on. */
 export function flattenHeaders(url: string, headers: Headers, extra: string[]): string[] {
   const from = url.indexOf("//") + 2;
   const to = url.indexOf("/", from);
@@ -24,6 +25,17 @@ export function flattenHeaders(url: string, headers: Headers, extra: string[]): 
   headers.forEach((value, name) => {
     if (!HOP_BY_HOP.has(name) && name !== "host" && !isPlatformHeader(name)) out.push(name, value);
   });
+  for (let i = 0; i < extra.length; i++) out.push(extra[i]!);
+  return out;
+}
+
+/** The same from Node's raw header list: no Headers object is built (the cheap path). */
+export function flattenRawHeaders(raw: string[], extra: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!HOP_BY_HOP.has(name) && !isPlatformHeader(name)) out.push(name, raw[i + 1]!);
+  }
   for (let i = 0; i < extra.length; i++) out.push(extra[i]!);
   return out;
 }
@@ -122,7 +134,7 @@ export function forward(
     onHeaders(statusCode, raw, res) {
       if (statusCode < 200) return true; // informational (100 Continue, 103 Early Hints)
       status = statusCode;
-      headers = toHeaders(raw);
+      headers = toHeaders(raw, opts.responseHeaders);
       resume = res;
       queueMicrotask(deliver);
       return true;
@@ -173,24 +185,27 @@ export function forward(
 }
 
 /** Raw response headers -> a plain object (cheapest for the HTTP adapter), or Headers when a
- * name repeats (Set-Cookie), which a plain object cannot carry. Hop-by-hop headers are dropped. */
-function toHeaders(raw: Buffer[]): Record<string, string> | Headers {
+ * name repeats (Set-Cookie), which a plain object cannot carry. Hop-by-hop headers are dropped;
+ * `forced` ones replace the function's. */
+function toHeaders(raw: Buffer[], forced: Record<string, string> | undefined): Record<string, string> | Headers {
   const out: Record<string, string> = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString("latin1").toLowerCase();
     if (name === "connection" || name === "keep-alive" || name === "transfer-encoding") continue;
-    if (name in out) return toHeadersMulti(raw);
+    if (name in out) return toHeadersMulti(raw, forced);
     out[name] = raw[i + 1]!.toString("latin1");
   }
+  if (forced) for (const k in forced) out[k] = forced[k]!;
   return out;
 }
 
-function toHeadersMulti(raw: Buffer[]): Headers {
+function toHeadersMulti(raw: Buffer[], forced: Record<string, string> | undefined): Headers {
   const h = new Headers();
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString("latin1").toLowerCase();
     if (name === "connection" || name === "keep-alive" || name === "transfer-encoding") continue;
     h.append(name, raw[i + 1]!.toString("latin1"));
   }
+  if (forced) for (const k in forced) h.set(k, forced[k]!);
   return h;
 }

@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { blobKeys } from "../../core/blobs/port.ts";
 import { sha1 } from "../../core/ids.ts";
 import { ACCOUNT, buildDir, cleanupTempDirs, expectSuccess, fixture } from "./helpers.ts";
@@ -20,6 +22,8 @@ describe("build commands", () => {
     const page = out.static[1]!;
     expect(page.sha).toBe(run.request.files.find((f) => f.file === "src/page.txt")!.sha);
     expect((await run.blobs.get(page.key))!.toString()).toBe("raw text\n");
+    // a build command may write anywhere in its workspace: it gets copies, never the stored files
+    expect((await stat(join(run.workDir, "src", "page.txt"))).nlink).toBe(1);
   });
 
   it("runs package.json's build script; a dist/ it creates becomes the static root", async () => {

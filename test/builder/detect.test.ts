@@ -72,8 +72,9 @@ describe("app shapes", () => {
     expect(out.static.map((f) => f.path)).toEqual(["robots.txt"]);
   });
 
-  it("an index.js next to index.html without package.json is a static site, not a server", async () => {
+  it("an index.js next to index.html is a static site, not a server, even with an npm init package.json", async () => {
     const dir = await tempDir("ferry-app-");
+    await writeFile(join(dir, "package.json"), JSON.stringify({ name: "site", version: "1.0.0", main: "index.js", scripts: { test: "exit 1" } }));
     await writeFile(join(dir, "index.html"), "<script src=index.js></script>");
     await writeFile(join(dir, "index.js"), "document.title = 'hi'");
     const out = expectSuccess(await buildDir(dir));

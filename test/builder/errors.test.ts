@@ -80,3 +80,14 @@ describe("esbuild messages", () => {
     ]);
   });
 });
+
+describe("dependency installs", () => {
+  it("a failed install is an error result carrying npm's error text", async () => {
+    const run = await buildDir(fixture("install-error"));
+    expect(run.result.type).toBe("error");
+    if (run.result.type !== "error") return;
+    const message = run.result.errors[0]!.message;
+    expect(message).toMatch(/^dependency install failed \(npm install --no-audit --no-fund --no-update-notifier --ignore-scripts exited with code \d+\):\nnpm error/);
+    expect(message).toContain("gone-1.0.0.tgz");
+  });
+});

@@ -5,10 +5,10 @@ import type { BuiltFunction, RouteConfig, StaticFile } from "../../core/types.ts
 import { scratch } from "../runtime/helpers.ts";
 import { fakeResolve, output, ready, staticFile } from "./helpers.ts";
 
-/** Records what would be invoked, and answers with it. */
+/** Records what would be invoked, and answers with it (applying responseHeaders, as hosts must). */
 const echoHost: FunctionHost = {
   invoke: async (t: FunctionTarget, req: Request, ctx: InvokeContext) =>
-    Response.json({ fn: t.fn.name, params: ctx.params ?? null, path: ctx.path ?? null, url: req.url }),
+    Response.json({ fn: t.fn.name, params: ctx.params ?? null, path: ctx.path ?? null, url: req.url }, { headers: ctx.responseHeaders }),
   evict: async () => {},
   stats: () => ({ instances: 0, byDeployment: {} }),
   close: async () => {},

@@ -17,6 +17,10 @@ export async function GET() {
 }
 
 export async function POST(req: Request) {
+  // TODO_WRITE_KEY is a secret set with `ferry env add TODO_WRITE_KEY --sensitive`; when it is
+  // set, creating a todo needs it in the x-write-key header.
+  const key = process.env.TODO_WRITE_KEY;
+  if (key && req.headers.get("x-write-key") !== key) return jsonError(401, "missing or wrong x-write-key");
   let body: unknown;
   try {
     body = await req.json();

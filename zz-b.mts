@@ -1,0 +1,2 @@
+import { benchBuilder } from "./bench/builder.ts";
+console.log(await benchBuilder({ runs: 9 }));
