@@ -123,6 +123,7 @@ export async function startPlatform(opts: PlatformOptions) {
       if (closed) return;
       closed = true;
       await removeFile(paths.serverJson);
+      await builds.shutdown();
       await Promise.allSettled([apiServer.close(), routerServer.close()]);
       await buildLogs.close();
       await host.close();

@@ -16,6 +16,8 @@ export interface BuildRunner {
   /** after a restart: interrupted builds end in ERROR, queued ones run */
   recover(): Promise<void>;
   whenIdle(): Promise<void>;
+  /** platform shutdown: running builds stop and end in ERROR; queued ones wait for the next start */
+  shutdown(): Promise<void>;
 }
 
 export function formatBuildErrors(result: Extract<BuildResult, { type: "error" }>): string {
@@ -152,6 +154,15 @@ export function createBuildRunner(opts: {
         queue.push(d);
       }
       pump();
+    },
+    async shutdown() {
+      queue.length = 0;
+      const ids = [...running.keys()];
+      for (const id of ids) {
+        const d = await metadata.getDeployment(id);
+        if (d) await fail(d, "build_interrupted", "the platform stopped during the build; deploy again");
+        running.get(id)?.abort();
+      }
     },
     whenIdle() {
       if (!running.size && !queue.length) return Promise.resolve();
