@@ -1,4 +1,6 @@
 import { benchBuilder } from "./builder.ts";
+import { benchColdStart, benchRouter } from "./router.ts";
+import { benchIdleApps } from "./idle.ts";
 import type { BenchResult } from "./stats.ts";
 
 // `npm run bench [name...]`: each benchmark measures Ferry against a baseline in the same run and
@@ -7,6 +9,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const benches: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   builder: () => benchBuilder(),
+  router: () => benchRouter(),
+  "cold-start": () => benchColdStart(),
+  "idle-apps": () => benchIdleApps(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

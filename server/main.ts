@@ -5,16 +5,17 @@ import { startPlatform } from "./platform.ts";
 import { defaultHome } from "./home.ts";
 
 // `npm start`: the embedded platform in the foreground until SIGINT/SIGTERM.
-const port = (name: string, fallback: number) => {
+const int = (name: string, fallback: number, max: number) => {
   const v = process.env[name];
   if (v === undefined || v === "") return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    console.error(`ferry: ${name} must be a port number (0-65535), got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    console.error(`ferry: ${name} must be a whole number from 0 to ${max}, got ${JSON.stringify(v)}`);
     process.exit(2);
   }
   return n;
 };
+const port = (name: string, fallback: number) => int(name, fallback, 65535);
 
 const platform = await startPlatform({
   home: defaultHome(),
@@ -22,6 +23,8 @@ const platform = await startPlatform({
   routerPort: port("FERRY_ROUTER_PORT", 3001),
   domain: process.env.FERRY_DOMAIN || "localhost",
   hostname: process.env.FERRY_HOST || "127.0.0.1",
+  // how long an idle function instance lives before it scales to zero
+  idleTimeoutMs: process.env.FERRY_IDLE_TIMEOUT_MS ? int("FERRY_IDLE_TIMEOUT_MS", 0, 86_400_000) : undefined,
   log: (l) => console.log(l),
 }).catch((e: Error) => {
   console.error(`ferry: could not start: ${e.message}`);

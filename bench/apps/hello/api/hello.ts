@@ -1,0 +1,2 @@
+// The benchmark's hello-world function.
+export default () => new Response("hello world");

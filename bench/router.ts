@@ -1,0 +1,156 @@
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { request } from "undici";
+import { ROOT, removeHome, runFerryProcess, startPlatformProcess, type RunningPlatform } from "../test/helpers/platform-process.ts";
+import { startTarget } from "./targets/spawn.ts";
+import { load, type LoadResult } from "./load.ts";
+import { fmt, median, type BenchResult } from "./stats.ts";
+
+const BOOTSTRAP = join(ROOT, "runtime/local/bootstrap.mjs");
+const HELLO = join(ROOT, "bench/targets/hello-server.mjs");
+const PROXY = join(ROOT, "bench/targets/undici-proxy.mjs");
+
+function findBundle(dir: string): string | null {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) {
+      const found = findBundle(p);
+      if (found) return found;
+    } else if (name === "index.mjs") return p;
+  }
+  return null;
+}
+
+async function deploy(platform: RunningPlatform, app: string, name: string) {
+  const r = await runFerryProcess([join(ROOT, app), "--name", name, "--json"], { env: { FERRY_HOME: platform.home } });
+  if (r.code !== 0) throw new Error(`deploy of ${app} failed: ${r.stderr}`);
+  const d = JSON.parse(r.stdout) as { id: string; url: string };
+  return { ...d, host: new URL(d.url).host };
+}
+
+const best = (a: LoadResult, b: LoadResult) => (a.rps >= b.rps ? a : b);
+const describe = (r: LoadResult) => `${fmt(r.rps, 0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${r.errors || r.non2xx ? `, ${r.errors} errors, ${r.non2xx} non-2xx` : ""}`;
+
+/** Warm function through the router vs a minimal undici proxy vs bare node:http; static files too. */
+export async function benchRouter(opts: { seconds?: number } = {}): Promise<BenchResult[]> {
+  const seconds = opts.seconds ?? 5;
+  const platform = await startPlatformProcess();
+  const targets: { stop: () => void }[] = [];
+  try {
+    const hello = await deploy(platform, "bench/apps/hello", "bench-hello");
+    const site = await deploy(platform, "bench/apps/static", "bench-static");
+    const routerUrl = platform.routerUrl;
+    // warm the function and find its materialized bundle: the proxy baseline runs the same handler
+    await request(`${routerUrl}/api/hello`, { headers: { host: hello.host } }).then((r) => r.body.text());
+    const bundle = findBundle(join(platform.home, "cache/functions"));
+    if (!bundle) throw new Error("no materialized function bundle found");
+    const instance = await startTarget(BOOTSTRAP, [bundle]);
+    targets.push(instance);
+    const proxy = await startTarget(PROXY, [], { UPSTREAM: `http://127.0.0.1:${instance.port}` });
+    targets.push(proxy);
+    const bare = await startTarget(HELLO);
+    targets.push(bare);
+
+    const run = (url: string, host?: string) => load(url, { host, seconds });
+    await run(`${routerUrl}/api/hello`, hello.host); // warm-up: JIT, pools, caches
+    await run(`http://127.0.0.1:${proxy.port}/api/hello`);
+    // alternate the two contenders so machine noise hits both alike; keep each one's best run
+    const bareR = await run(`http://127.0.0.1:${bare.port}/`);
+    let proxyR = await run(`http://127.0.0.1:${proxy.port}/api/hello`);
+    let ferryR = await run(`${routerUrl}/api/hello`, hello.host);
+    proxyR = best(proxyR, await run(`http://127.0.0.1:${proxy.port}/api/hello`));
+    ferryR = best(ferryR, await run(`${routerUrl}/api/hello`, hello.host));
+    const ratio = ferryR.rps / proxyR.rps;
+
+    const file = join(ROOT, "bench/apps/static/page.html");
+    const bareFile = await startTarget(HELLO, [], { FILE: file });
+    targets.push(bareFile);
+    await run(`${routerUrl}/page.html`, site.host);
+    const bareStatic = await run(`http://127.0.0.1:${bareFile.port}/`);
+    const ferryStatic = await run(`${routerUrl}/page.html`, site.host);
+
+    return [
+      {
+        name: "router: warm hello-world function",
+        ratio,
+        target: ">= 0.85x the minimal undici proxy",
+        ok: ratio >= 0.85,
+        details: { "bare node:http": describe(bareR), "undici proxy": describe(proxyR), "ferry router": describe(ferryR), "ferry / bare": fmt(ferryR.rps / bareR.rps, 2) },
+      },
+      {
+        name: `router: static file (${readFileSync(file).length} B)`,
+        ratio: ferryStatic.rps / bareStatic.rps,
+        target: "reported against bare node:http from memory",
+        ok: true,
+        details: { "bare node:http": describe(bareStatic), "ferry router": describe(ferryStatic) },
+      },
+    ];
+  } finally {
+    for (const t of targets) t.stop();
+    await platform.stop();
+    await removeHome(platform.home);
+  }
+}
+
+/** Cold start: first response from zero instances vs spawning node and answering once. */
+export async function benchColdStart(opts: { runs?: number } = {}): Promise<BenchResult> {
+  const runs = opts.runs ?? 8;
+  const idleMs = 200;
+  const platform = await startPlatformProcess({ env: { FERRY_IDLE_TIMEOUT_MS: String(idleMs) } });
+  try {
+    const hello = await deploy(platform, "bench/apps/hello", "bench-cold");
+    const once = async () => {
+      const r = await request(`${platform.routerUrl}/api/hello`, { headers: { host: hello.host } });
+      await r.body.text();
+      if (r.statusCode !== 200) throw new Error(`cold start answered ${r.statusCode}`);
+    };
+    await once();
+    const ferry: number[] = [];
+    const node: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      await new Promise((r) => setTimeout(r, idleMs * 3 + 200)); // scaled to zero by now
+      const children = childCount(platform.proc.pid!);
+      let t0 = performance.now();
+      await once();
+      ferry.push(performance.now() - t0);
+      if (children !== 0) throw new Error(`expected zero instances before a cold start, found ${children} processes`);
+
+      t0 = performance.now();
+      const t = await startTarget(HELLO);
+      const r = await request(`http://127.0.0.1:${t.port}/`);
+      await r.body.text();
+      node.push(performance.now() - t0);
+      t.stop();
+    }
+    const ratio = median(ferry) / median(node);
+    return { name: "cold start: scaled to zero -> first response", ratio, target: "<= 2x spawning node and answering once", ok: ratio <= 2, details: { "ferry median ms": fmt(median(ferry)), "node spawn+answer median ms": fmt(median(node)), runs } };
+  } finally {
+    await platform.stop();
+    await removeHome(platform.home);
+  }
+}
+
+/** Every process below `pid` (its function instances and their children). */
+export function childCount(pid: number): number {
+  const out = execFileSync("ps", ["-e", "-o", "pid=,ppid="]).toString();
+  const kids = new Map<number, number[]>();
+  for (const line of out.trim().split("\n")) {
+    const [p, pp] = line.trim().split(/\s+/).map(Number);
+    kids.set(pp!, [...(kids.get(pp!) ?? []), p!]);
+  }
+  let n = 0;
+  const walk = (p: number) => {
+    for (const c of kids.get(p) ?? []) {
+      n++;
+      walk(c);
+    }
+  };
+  walk(pid);
+  return n;
+}
+
+export const rssMb = (pid: number) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+};
