@@ -10,7 +10,7 @@ import { fmt, type BenchResult } from "./stats.ts";
 export async function benchIdleApps(opts: { apps?: number; touched?: number } = {}): Promise<BenchResult> {
   const apps = opts.apps ?? 200;
   const touched = opts.touched ?? 20;
-  const idleMs = 500;
+  const idleMs = 3000;
   const platform = await startPlatformProcess({ env: { FERRY_IDLE_TIMEOUT_MS: String(idleMs) } });
   const api = (path: string, init: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {}) =>
     request(`${platform.apiUrl}${path}`, { method: (init.method ?? "GET") as "GET", body: init.body, headers: { authorization: `Bearer ${platform.token}`, ...init.headers } });
@@ -35,16 +35,19 @@ export async function benchIdleApps(opts: { apps?: number; touched?: number } = 
     }
     const idleProcs = childCount(pid);
     const afterDeploy = rssMb(pid);
-    for (const host of hosts.slice(0, touched)) {
-      const r = await request(`${platform.routerUrl}/api/hello`, { headers: { host } });
-      await r.body.text();
-    }
+    await Promise.all(
+      hosts.slice(0, touched).map(async (host) => {
+        const r = await request(`${platform.routerUrl}/api/hello`, { headers: { host } });
+        await r.body.text();
+      }),
+    );
     const busyProcs = childCount(pid);
     await new Promise((res) => setTimeout(res, idleMs * 4 + 500));
     const afterIdle = childCount(pid);
     return {
       name: `idle apps: ${apps} deployed, ${touched} touched then left idle`,
       ratio: afterIdle,
+      unit: "processes",
       target: "0 processes once idle (scale to zero)",
       ok: afterIdle === 0 && idleProcs === 0,
       details: {

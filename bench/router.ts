@@ -131,19 +131,22 @@ export async function benchColdStart(opts: { runs?: number } = {}): Promise<Benc
   }
 }
 
-/** Every process below `pid` (its function instances and their children). */
-export function childCount(pid: number): number {
-  const out = execFileSync("ps", ["-e", "-o", "pid=,ppid="]).toString();
-  const kids = new Map<number, number[]>();
+/** Processes below `pid` whose command line mentions `marker` (function instances run bundles
+ * from the platform's cache folder; tsx's own esbuild helper does not count). */
+export function childCount(pid: number, marker = "cache/functions"): number {
+  const out = execFileSync("ps", ["-e", "-o", "pid=,ppid=,args="]).toString();
+  const kids = new Map<number, { pid: number; args: string }[]>();
   for (const line of out.trim().split("\n")) {
-    const [p, pp] = line.trim().split(/\s+/).map(Number);
-    kids.set(pp!, [...(kids.get(pp!) ?? []), p!]);
+    const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const ppid = Number(m[2]);
+    kids.set(ppid, [...(kids.get(ppid) ?? []), { pid: Number(m[1]), args: m[3]! }]);
   }
   let n = 0;
   const walk = (p: number) => {
     for (const c of kids.get(p) ?? []) {
-      n++;
-      walk(c);
+      if (c.args.includes(marker)) n++;
+      walk(c.pid);
     }
   };
   walk(pid);

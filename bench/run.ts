@@ -24,7 +24,7 @@ for (const [name, run] of Object.entries(benches)) {
   for (const one of Array.isArray(r) ? r : [r]) {
     results.push(one);
     if (!json) {
-      console.log(`${one.ok ? "ok  " : "MISS"} ${one.name}: ${one.ratio.toFixed(2)}x (target ${one.target})`);
+      console.log(`${one.ok ? "ok  " : "MISS"} ${one.name}: ${one.unit ? `${one.ratio} ${one.unit}` : `${one.ratio.toFixed(2)}x`} (target ${one.target})`);
       for (const [k, v] of Object.entries(one.details)) console.log(`       ${k}: ${v}`);
     }
   }

@@ -31,6 +31,8 @@ export interface BenchResult {
   name: string;
   /** the measured ratio and whether it meets the target */
   ratio: number;
+  /** when set, `ratio` is a count in this unit rather than a ratio */
+  unit?: string;
   target: string;
   ok: boolean;
   details: Record<string, number | string>;
