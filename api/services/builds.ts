@@ -97,7 +97,7 @@ export function createBuildRunner(opts: {
     if (!linked) return;
     const ready = await metadata.updateDeployment(d.id, { ...linked, state: "READY", outputKey, readyAt: Date.now() }, ["BUILDING"]);
     if (!ready) return;
-    logs.log(d.id, `Build completed in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    logs.log(d.id, `Deployment ready ${((Date.now() - t0) / 1000).toFixed(1)}s after the build started`);
     await finishReady(ready);
   }
 
