@@ -15,6 +15,7 @@ export function createFsBlobStore(root: string): BlobStore {
   const tmpDir = join(root, ".tmp");
 
   return {
+    localPath: pathOf,
     async put(key, body) {
       const target = pathOf(key);
       await mkdir(dirname(target), { recursive: true });

@@ -13,6 +13,9 @@ export interface BlobStore {
   head(key: string): Promise<{ size: number } | null>;
   delete(key: string): Promise<void>;
   list(prefix: string): Promise<string[]>;
+  /** Where a blob lives on this machine's disk, for stores that are folders (else absent).
+   * Content-addressed blobs never change, so the builder may hard-link them instead of copying. */
+  localPath?(key: string): string;
 }
 
 const KEY_RE = /^[A-Za-z0-9._\-~%+=@ ]+(\/[A-Za-z0-9._\-~%+=@ ]+)*$/;
