@@ -75,8 +75,9 @@ export function destination(template: string, params: Params): { path: string; s
   const external = /^https?:\/\//i.test(template);
   // split before filling: `/:id?x=1` must not read as the optional-param form `:id?`
   const q = template.indexOf("?");
-  if (q < 0) return { path: fillDestination(template, params), search: "", external };
-  return { path: fillDestination(template.slice(0, q), params), search: `?${fillDestination(template.slice(q + 1), params)}`, external };
+  let path = fillDestination(q < 0 ? template : template.slice(0, q), params);
+  if (!external && !path.startsWith("/")) path = `/${path}`;
+  return { path, search: q < 0 ? "" : `?${fillDestination(template.slice(q + 1), params)}`, external };
 }
 
 /** Joins two query strings (each "" or starting with "?"); the destination's come first. */

@@ -78,13 +78,19 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
     return pool;
   }
 
-  async function invoke(target: FunctionTarget, request: Request, ctx: InvokeContext): Promise<Response> {
-    if (closed) throw new FerryError("host_closed", "the function host is shut down", 503);
+  // not async: on the warm path the Response promise comes straight from the exchange
+  function invoke(target: FunctionTarget, request: Request, ctx: InvokeContext): Promise<Response> {
+    if (closed) return Promise.reject(new FerryError("host_closed", "the function host is shut down", 503));
     const pool = poolFor(target);
-    const inst = pool.tryAcquire() ?? (await pool.acquire());
+    const inst = pool.tryAcquire();
+    if (inst) return send(pool, inst, target, request, ctx);
+    return pool.acquire().then((i) => send(pool, i, target, request, ctx));
+  }
+
+  function send(pool: FunctionPool, inst: Instance, target: FunctionTarget, request: Request, ctx: InvokeContext): Promise<Response> {
     if (!inst.pool) {
       pool.release(inst);
-      throw inst.crashError();
+      return Promise.reject(inst.crashError());
     }
     const start = Date.now();
     const method = request.method;

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { join } from "node:path";
 import { Pool } from "undici";
@@ -6,6 +6,7 @@ import { FerryError } from "../../core/errors.ts";
 import type { HandlerKind } from "../../core/types.ts";
 import { readLines, type LogSink } from "./logs.ts";
 import { waitForPort } from "./ports.ts";
+import { killGroup, spawnGroupLeader } from "./spawn-group.ts";
 
 const BOOTSTRAP = fileURLToPath(new URL("./bootstrap.mjs", import.meta.url));
 const SERVER_PRELOAD = pathToFileURL(fileURLToPath(new URL("./server-preload.mjs", import.meta.url))).href;
@@ -34,18 +35,6 @@ const live = new Set<number>();
 process.once("exit", () => {
   for (const pid of live) killGroup(pid);
 });
-
-function killGroup(pid: number) {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      /* already gone */
-    }
-  }
-}
 
 /**
  * One child process serving one function, reused across requests. It runs in its own process
@@ -76,7 +65,7 @@ export class Instance {
         : ["--enable-source-maps", memory, BOOTSTRAP, entry];
     const env: Record<string, string> = { NODE_ENV: "production", ...spec.env, PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin" };
     if (spec.kind === "server") env.PORT = String(port);
-    this.proc = spawn(process.execPath, args, { cwd: spec.dir, env, stdio: ["ignore", "pipe", "pipe", "ipc"], detached: true });
+    this.proc = spawnGroupLeader(args, { cwd: spec.dir, env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
     if (this.proc.pid) live.add(this.proc.pid);
 
     const log = spec.onLog;

@@ -34,7 +34,8 @@ export function flattenRawHeaders(raw: string[], extra: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (!HOP_BY_HOP.has(name) && !isPlatformHeader(name)) out.push(name, raw[i + 1]!);
+    // HTTP/2 pseudo-headers (`:path`...) describe the request line, not headers
+    if (!HOP_BY_HOP.has(name) && !isPlatformHeader(name) && name.charCodeAt(0) !== 58) out.push(name, raw[i + 1]!);
   }
   for (let i = 0; i < extra.length; i++) out.push(extra[i]!);
   return out;

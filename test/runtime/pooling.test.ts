@@ -66,6 +66,16 @@ describe("local host: pooling", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(390);
   });
 
+  it("stops the whole process group, including what a server app started", async () => {
+    const { s, host } = await setup();
+    const fn = await fixtureFunction(s.blobs, "dpl_group", "spawner-server.mjs", { name: "server", handler: "server" });
+    const res = await host.invoke(targetOf("dpl_group", fn), request("/"), ctx());
+    const { pid, helper } = (await res.json()) as { pid: number; helper: number };
+    expect(alive(helper)).toBe(true);
+    await host.evict("dpl_group");
+    await eventually(() => !alive(helper) && !alive(pid), 2_000);
+  });
+
   it("evict stops a deployment's instances and close stops the rest", async () => {
     const { s, host } = await setup();
     const a = await fixtureFunction(s.blobs, "dpl_a", "slow.mjs");
