@@ -7,6 +7,8 @@ export interface StoreSpec {
   /** the name in ferry.json, e.g. `todos` */
   name: string;
   type: "kv" | "blob";
+  /** kv only: key attributes of the table (default `pk` + `sk`) */
+  keys?: { partition: string; sort?: string };
 }
 
 /** A provisioned store and what a function needs in its environment to reach it. */

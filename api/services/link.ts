@@ -24,7 +24,7 @@ export async function linkDeployment(deps: { metadata: Metadata; encryptor: Encr
   if (stores.length && !deps.stores) throw new FerryError("stores_unavailable", "this platform has no data store provisioner configured", 400);
   for (const [name, spec] of stores) {
     const environment = d.target === "production" || spec.production ? "production" : "preview";
-    const linked = await deps.stores!.ensure({ accountId: d.accountId, project: d.project, environment, name, type: spec.type });
+    const linked = await deps.stores!.ensure({ accountId: d.accountId, project: d.project, environment, name, type: spec.type, ...(spec.keys ? { keys: spec.keys } : {}) });
     await deps.metadata.putStore({ accountId: d.accountId, project: d.project, environment, name, type: spec.type, resource: linked.resource, createdAt: linked.createdAt });
     Object.assign(env, linked.env);
     log(`Linked ${spec.type} store "${name}" (${environment}): ${linked.resource}`);

@@ -6,7 +6,11 @@ import { match, compile, type MatchFunction } from "path-to-regexp";
  * so their config carries over unchanged.
  */
 export function toPathToRegexp(pattern: string): string {
+  // `/(.*)` (match anything, including nothing) is the most common vercel.json source of all;
+  // its capture is numbered like a regex group: `$1` in a destination
+  let group = 0;
   return pattern
+    .replace(/\/?\(\.\*\)/g, (m) => `{${m.startsWith("/") ? "/" : ""}*_${++group}}`)
     .replace(/\/:([A-Za-z_$][\w$]*)\*/g, "{/*$1}")
     .replace(/\/:([A-Za-z_$][\w$]*)\+/g, "/*$1")
     .replace(/\/:([A-Za-z_$][\w$]*)\?/g, "{/:$1}");
@@ -25,7 +29,10 @@ export function compileMatcher(pattern: string): (path: string) => Params | null
 
 /** Fills `:name` / `*name` in a destination with matched params; unknown names stay literal. */
 export function fillDestination(destination: string, params: Params): string {
-  return destination.replace(/([:*])([A-Za-z_$][\w$]*)([*+?]?)/g, (whole, _sigil, name: string) => {
+  return destination.replace(/\$(\d+)/g, (whole, n: string) => {
+    const v = params[`_${n}`];
+    return v === undefined ? "" : Array.isArray(v) ? v.join("/") : v;
+  }).replace(/([:*])([A-Za-z_$][\w$]*)([*+?]?)/g, (whole, _sigil, name: string) => {
     const v = params[name];
     if (v === undefined) return whole.endsWith("*") || whole.endsWith("?") ? "" : whole;
     return Array.isArray(v) ? v.join("/") : v;

@@ -12,7 +12,15 @@ const pattern = z.string().superRefine((s, ctx) => {
   if (err) ctx.addIssue({ code: "custom", message: `invalid pattern: ${err}` });
 });
 
-const storeName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "store names are 1-40 chars of a-z, 0-9 and '-', starting with a letter");
+const STORE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+const keyAttribute = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,254}$/, "must be a DynamoDB attribute name");
+const storeSpec = z.strictObject({
+  type: z.enum(["kv", "blob"]),
+  /** preview deployments use the production store too (off: previews get their own) */
+  production: z.boolean().optional(),
+  /** kv only: the table's key attributes (strings); default `pk` + `sk` */
+  keys: z.strictObject({ partition: keyAttribute, sort: keyAttribute.optional() }).optional(),
+});
 
 export const functionConfigSchema = z.strictObject({
   memory: z.number().int().min(128).max(10240).optional(),
@@ -51,7 +59,17 @@ export const ferryConfigSchema = z.strictObject({
   cleanUrls: z.boolean().optional(),
   trailingSlash: z.boolean().optional(),
   functions: z.record(z.string(), functionConfigSchema).optional(),
-  stores: z.record(storeName, z.strictObject({ type: z.enum(["kv", "blob"]), production: z.boolean().optional() })).optional(),
+  stores: z
+    .record(z.string(), storeSpec)
+    .superRefine((stores, ctx) => {
+      for (const [name, spec] of Object.entries(stores)) {
+        if (!STORE_NAME.test(name)) {
+          ctx.addIssue({ code: "custom", path: [name], message: `invalid store name ${JSON.stringify(name)}: use 1-40 characters of a-z, 0-9 and '-', starting with a letter` });
+        }
+        if (spec.keys && spec.type !== "kv") ctx.addIssue({ code: "custom", path: [name, "keys"], message: "only kv stores have keys" });
+      }
+    })
+    .optional(),
   installCommand: z.string().optional(),
   buildCommand: z.string().optional(),
   outputDirectory: z.string().optional(),
@@ -64,7 +82,11 @@ export type FerryConfig = z.infer<typeof ferryConfigSchema>;
 /** Renders zod's issue path as a JSON path: `rewrites[0].source`. */
 function jsonPath(path: PropertyKey[]): string {
   let out = "";
-  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  for (const p of path) {
+    if (typeof p === "number") out += `[${p}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(String(p))) out += out ? `.${String(p)}` : String(p);
+    else out += `[${JSON.stringify(String(p))}]`;
+  }
   return out || "(root)";
 }
 
