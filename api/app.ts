@@ -12,6 +12,7 @@ import { envRoutes } from "./routes/env.ts";
 import { storeService } from "./services/stores.ts";
 import { storeRoutes } from "./routes/stores.ts";
 import { logRoutes } from "./routes/logs.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
 
 /** The control plane: a Hono app over the services. Every route but health needs a token. */
 export function createApi(deps: ApiDeps) {
@@ -41,6 +42,7 @@ export function createApi(deps: ApiDeps) {
   app.route("/v1/projects", projectRoutes(deps, aliases));
   app.route("/v1/projects", envRoutes(envs));
   app.route("/v1/stores", storeRoutes(stores));
+  app.route("/v1/tokens", tokenRoutes(deps.metadata));
 
   return { app, services: { deployments, aliases, envs, stores } };
 }

@@ -3,6 +3,7 @@ import { processIo, CliError, type Io } from "./io.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import { envCommand, storesCommand } from "./commands/env.ts";
 import { logsCommand } from "./commands/logs.ts";
+import { loginCommand, tokensCommand } from "./commands/tokens.ts";
 import { aliasCommand, inspectCommand, lsCommand, promoteCommand, rmCommand, rollbackCommand, whoamiCommand } from "./commands/manage.ts";
 
 const VERSION = "0.1.0";
@@ -27,6 +28,8 @@ export async function runCli(rawArgs: string[], io: Io = processIo()): Promise<n
     whoami: whoamiCommand(io, exit),
     env: envCommand(io, exit),
     logs: logsCommand(io, exit),
+    tokens: tokensCommand(io, exit),
+    login: loginCommand(io, exit),
     stores: storesCommand(io, exit),
   };
   const root = defineCommand({ meta: { name: "ferry", version: VERSION, description: "Deploy apps to your own Ferry platform" }, subCommands: commands });

@@ -80,3 +80,45 @@ describe("end to end: the hello example on the embedded platform", () => {
     expect(r.stderr).toContain("Error: invalid token");
   });
 });
+
+describe("end to end: scoped tokens and login", () => {
+  let platform: RunningPlatform;
+  beforeAll(async () => {
+    platform = await startPlatformProcess();
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    await removeHome(platform.home);
+  });
+
+  it("creates a deploy-only token that cannot read env vars, logs in with it, and revokes it", async () => {
+    const env = { FERRY_HOME: platform.home };
+    const created = await runFerryProcess(["tokens", "create", "ci", "--scopes", "deployments", "--json"], { env });
+    expect(created.code, created.stderr).toBe(0);
+    const { token, id } = JSON.parse(created.stdout);
+    expect(token).toMatch(/^fry_/);
+
+    const ls = await runFerryProcess(["ls", "--json", "--token", token], { env });
+    expect(ls.code, ls.stderr).toBe(0);
+    const envLs = await runFerryProcess(["env", "ls", "--project", "x", "--token", token], { env });
+    expect(envLs.code).toBe(1);
+    expect(envLs.stderr).toContain('lacks the "env" scope');
+
+    // login saves the pair, which then wins over the embedded platform's admin token
+    const home = await import("node:fs/promises").then((fs) => fs.mkdtemp(join(ROOT, ".ferry-login-")));
+    try {
+      const login = await runFerryProcess(["login", "--api", platform.apiUrl, "--token", token], { env: { FERRY_HOME: home } });
+      expect(login.code, login.stderr).toBe(0);
+      const who = await runFerryProcess(["whoami", "--json"], { env: { FERRY_HOME: home } });
+      expect(JSON.parse(who.stdout).tokenId).toBe(id);
+    } finally {
+      await removeHome(home);
+    }
+
+    const rm = await runFerryProcess(["tokens", "rm", id], { env });
+    expect(rm.code, rm.stderr).toBe(0);
+    const after = await runFerryProcess(["ls", "--token", token], { env });
+    expect(after.code).toBe(1);
+    expect(after.stderr).toContain("invalid token");
+  });
+});
