@@ -25,6 +25,8 @@ export interface ApiDeps {
   limits: { maxFileSize: number; maxFiles: number };
   /** told when aliases move, so a router in the same process drops its cached lookups */
   onHostsChanged?: (labels: string[]) => void;
+  /** told when a deployment is removed, so its running instances can be stopped */
+  onDeploymentRemoved?: (deploymentId: string) => void;
 }
 
 export type ApiEnv = { Variables: { auth: AuthContext } };

@@ -96,6 +96,7 @@ export async function startPlatform(opts: PlatformOptions) {
     urlFor,
     limits: { maxFileSize: opts.maxFileSize ?? 100 * 1024 * 1024, maxFiles: 20_000 },
     onHostsChanged: (labels) => labels.forEach((l) => resolver.invalidate(l)),
+    onDeploymentRemoved: (id) => void host.evict(id).catch(() => {}),
   });
   const apiServer = await listen(api.app.fetch, opts.apiPort ?? 0, opts.hostname);
 

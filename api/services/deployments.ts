@@ -145,6 +145,7 @@ export function deploymentService(deps: ApiDeps) {
     await metadata.deleteHost(d.host, auth.accountId);
     await metadata.updateDeployment(d.id, { state: d.state === "READY" || d.state === "ERROR" ? d.state : "CANCELED", removedAt: Date.now() });
     deps.onHostsChanged?.([d.host, ...aliases]);
+    deps.onDeploymentRemoved?.(d.id);
     return { id: d.id, removed: true, aliases };
   }
 
