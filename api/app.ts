@@ -13,6 +13,7 @@ import { storeService } from "./services/stores.ts";
 import { storeRoutes } from "./routes/stores.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { openApiDocument } from "./openapi.ts";
 
 /** The control plane: a Hono app over the services. Every route but health needs a token. */
 export function createApi(deps: ApiDeps) {
@@ -25,8 +26,11 @@ export function createApi(deps: ApiDeps) {
   app.notFound(notFound);
 
   app.get("/v1/health", (c) => c.json({ ok: true }));
+  const spec = openApiDocument();
+  app.get("/v1/openapi.json", (c) => c.json(spec));
 
   app.use("/v1/*", async (c, next) => {
+    if (c.req.path === "/v1/openapi.json") return next();
     c.set("auth", await verifyToken(deps.metadata, c.req.header("authorization")));
     await next();
   });

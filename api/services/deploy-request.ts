@@ -6,7 +6,7 @@ import { SHA1_RE } from "./files.ts";
 
 const envMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "invalid environment variable name"), z.string());
 
-const bodySchema = z.strictObject({
+export const deployBodySchema = z.strictObject({
   name: z.string().optional(),
   files: z.array(z.strictObject({ file: z.string(), sha: z.string(), size: z.number().int().min(0), mode: z.number().int().min(0).optional() })),
   target: z.enum(["production", "preview"]).optional(),
@@ -15,14 +15,14 @@ const bodySchema = z.strictObject({
   force: z.boolean().optional(),
 });
 
-export type DeployRequest = Omit<z.infer<typeof bodySchema>, "files"> & { files: FileEntry[] };
+export type DeployRequest = Omit<z.infer<typeof deployBodySchema>, "files"> & { files: FileEntry[] };
 
 /**
  * Validates a create-deployment body. Every file path is confined and normalized, every sha and
  * size checked, duplicates rejected; errors name the offending file.
  */
 export function parseDeployRequest(body: unknown, limits: { maxFiles: number; maxFileSize: number }): DeployRequest {
-  const r = bodySchema.safeParse(body);
+  const r = deployBodySchema.safeParse(body);
   if (!r.success) {
     const i = r.error.issues[0]!;
     const path = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");

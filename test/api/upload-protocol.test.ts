@@ -135,3 +135,28 @@ describe("API: auth and the upload protocol", () => {
     expect(builds).toBe(count + 1);
   });
 });
+
+describe("API: OpenAPI document", () => {
+  let h: Awaited<ReturnType<typeof apiHarness>>;
+  beforeAll(async () => {
+    h = await apiHarness(async () => success);
+  });
+  afterAll(async () => h.end());
+
+  it("is served without a token and lists every route the API answers", async () => {
+    const r = await h.call("GET", "/v1/openapi.json", { token: null });
+    expect(r.status).toBe(200);
+    const doc = await r.json();
+    expect(doc.openapi).toBe("3.1.0");
+    const documented = new Set<string>();
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
+      for (const method of Object.keys(ops)) documented.add(`${method.toUpperCase()} ${path}`);
+    }
+    const served = h.api.app.routes
+      .filter((rt) => rt.method !== "ALL")
+      .map((rt) => `${rt.method} ${rt.path.replace(/:([A-Za-z]+)/g, "{$1}")}`);
+    expect(served.length).toBeGreaterThan(20);
+    for (const route of served) expect(documented, route).toContain(route);
+    expect(doc.components.schemas.CreateDeployment.properties.files).toBeDefined();
+  });
+});

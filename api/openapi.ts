@@ -1,0 +1,107 @@
+import { z } from "zod";
+import { deployBodySchema } from "./services/deploy-request.ts";
+import { ferryConfigSchema } from "../core/config/schema.ts";
+
+// The HTTP API as an OpenAPI 3.1 document, served at GET /v1/openapi.json. Request bodies that
+// are validated with zod come from the same schemas; a test checks every route is listed.
+
+const schema = (s: z.ZodType) => {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { unrepresentable: "any" }) as Record<string, unknown>;
+  return rest;
+};
+const json = (s: Record<string, unknown>) => ({ content: { "application/json": { schema: s } } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const ok = (description: string, s: Record<string, unknown> = { type: "object" }) => ({ description, ...json(s) });
+const ndjson = (description: string) => ({ description, content: { "application/x-ndjson": { schema: { type: "string" } } } });
+const errors = { "4XX": ok("error", ref("Error")) };
+const idParam = { name: "idOrHost", in: "path", required: true, description: "deployment id (dpl_...), host label or URL", schema: { type: "string" } };
+const nameParam = { name: "name", in: "path", required: true, description: "project name", schema: { type: "string" } };
+const op = (summary: string, responses: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ summary, ...extra, responses: { ...responses, ...errors } });
+const body = (s: Record<string, unknown>) => ({ requestBody: { required: true, ...json(s) } });
+
+export function openApiDocument() {
+  return {
+    openapi: "3.1.0",
+    info: { title: "Ferry API", version: "1", description: "Deploy apps, move aliases, manage env vars, stores and tokens. Every route but health and this document needs `Authorization: Bearer <token>`." },
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: {
+        Error: { type: "object", required: ["error"], properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } }, additionalProperties: true } } },
+        Deployment: {
+          type: "object",
+          properties: {
+            id: { type: "string" }, url: { type: "string" }, host: { type: "string" }, project: { type: "string" },
+            state: { enum: ["QUEUED", "BUILDING", "READY", "ERROR", "CANCELED"] }, target: { enum: ["production", "preview"] },
+            aliases: { type: "array", items: { type: "string" } }, errorCode: { type: "string" }, errorMessage: { type: "string" },
+            createdAt: { type: "number" }, readyAt: { type: "number" }, reusedFrom: { type: "string" },
+          },
+        },
+        CreateDeployment: schema(deployBodySchema),
+        FerryConfig: schema(ferryConfigSchema),
+      },
+    },
+    paths: {
+      "/v1/health": { get: op("Liveness (no token)", { 200: ok("ok") }, { security: [] }) },
+      "/v1/openapi.json": { get: op("This document (no token)", { 200: ok("OpenAPI document") }, { security: [] }) },
+      "/v1/whoami": { get: op("The token's account and scopes", { 200: ok("who") }) },
+      "/v1/files": {
+        post: op("Upload one file (raw body); the server recomputes the SHA-1", { 200: ok("already stored"), 201: ok("stored") }, {
+          parameters: [{ name: "x-ferry-digest", in: "header", required: true, schema: { type: "string", pattern: "^[0-9a-f]{40}$" } }],
+          requestBody: { required: true, content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
+        }),
+        put: op("Same as POST", { 200: ok("already stored"), 201: ok("stored") }),
+      },
+      "/v1/deployments": {
+        get: op("List deployments, newest first", { 200: ok("deployments", { type: "object", properties: { deployments: { type: "array", items: ref("Deployment") } } }) }, {
+          parameters: [{ name: "project", in: "query", schema: { type: "string" } }, { name: "limit", in: "query", schema: { type: "integer", maximum: 100 } }],
+        }),
+        post: op("Create a deployment; 400 missing_files lists the shas to upload first", { 201: ok("created", ref("Deployment")) }, body(ref("CreateDeployment"))),
+      },
+      "/v1/deployments/{idOrHost}": {
+        get: op("Get a deployment", { 200: ok("deployment", ref("Deployment")) }, { parameters: [idParam] }),
+        delete: op("Remove a deployment (cancels a running build); data stores are kept", { 200: ok("removed") }, { parameters: [idParam] }),
+      },
+      "/v1/deployments/{idOrHost}/cancel": { post: op("Cancel a queued or running build", { 200: ok("deployment", ref("Deployment")) }, { parameters: [idParam] }) },
+      "/v1/deployments/{idOrHost}/promote": { post: op("Make it the production deployment", { 200: ok("promoted") }, { parameters: [idParam] }) },
+      "/v1/deployments/{idOrHost}/events": {
+        get: op("Build log and state changes", { 200: ndjson("one event per line") }, { parameters: [idParam, { name: "follow", in: "query", schema: { type: "boolean" } }] }),
+      },
+      "/v1/deployments/{idOrHost}/logs": {
+        get: op("Runtime logs: function output and one line per request", { 200: ndjson("one entry per line") }, {
+          parameters: [idParam, { name: "follow", in: "query", schema: { type: "boolean" } }, { name: "since", in: "query", schema: { type: "string" } }, { name: "limit", in: "query", schema: { type: "integer" } }],
+        }),
+      },
+      "/v1/aliases": {
+        get: op("List aliases", { 200: ok("aliases") }),
+        post: op("Point an alias at a READY deployment", { 201: ok("alias") }, body({ type: "object", required: ["alias", "deployment"], properties: { alias: { type: "string" }, deployment: { type: "string" } } })),
+      },
+      "/v1/aliases/{alias}": { delete: op("Remove an alias", { 200: ok("removed") }, { parameters: [{ name: "alias", in: "path", required: true, schema: { type: "string" } }] }) },
+      "/v1/projects": { get: op("List projects", { 200: ok("projects") }) },
+      "/v1/projects/{name}/rollback": { post: op("Point production back at the previous production deployment", { 200: ok("rolled back") }, { parameters: [nameParam] }) },
+      "/v1/projects/{name}/env": {
+        get: op("List env vars; `decrypt=1` adds values of non-sensitive ones", { 200: ok("env") }, {
+          parameters: [nameParam, { name: "environment", in: "query", schema: { enum: ["production", "preview"] } }, { name: "decrypt", in: "query", schema: { type: "boolean" } }],
+        }),
+        post: op("Add or replace an env var", { 201: ok("added") }, {
+          parameters: [nameParam],
+          ...body({ type: "object", required: ["key", "value"], properties: { key: { type: "string" }, value: { type: "string" }, environment: { oneOf: [{ enum: ["production", "preview"] }, { type: "array", items: { enum: ["production", "preview"] } }] }, sensitive: { type: "boolean" } } }),
+        }),
+      },
+      "/v1/projects/{name}/env/{key}": {
+        delete: op("Remove an env var", { 200: ok("removed") }, { parameters: [nameParam, { name: "key", in: "path", required: true, schema: { type: "string" } }, { name: "environment", in: "query", schema: { enum: ["production", "preview"] } }] }),
+      },
+      "/v1/stores": { get: op("List provisioned data stores with their size", { 200: ok("stores") }, { parameters: [{ name: "project", in: "query", schema: { type: "string" } }] }) },
+      "/v1/stores/{project}/{name}": {
+        delete: op("Delete a store and all its data", { 200: ok("deleted") }, {
+          parameters: [{ name: "project", in: "path", required: true, schema: { type: "string" } }, { name: "name", in: "path", required: true, schema: { type: "string" } }, { name: "environment", in: "query", required: true, schema: { enum: ["production", "preview"] } }],
+        }),
+      },
+      "/v1/tokens": {
+        get: op("List tokens (never their secrets)", { 200: ok("tokens") }),
+        post: op("Create a token; its secret is returned once", { 201: ok("token") }, body({ type: "object", properties: { name: { type: "string" }, scopes: { type: "array", items: { type: "string" } } } })),
+      },
+      "/v1/tokens/{id}": { delete: op("Revoke a token", { 200: ok("revoked") }, { parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }] }) },
+    },
+  };
+}
