@@ -3,6 +3,7 @@ import { commonArgs } from "../args.ts";
 import { createClient } from "../client.ts";
 import { resolveTarget } from "../config.ts";
 import type { Io } from "../io.ts";
+import { eachLine } from "../events.ts";
 
 type Entry = { ts: number; stream: string; text: string; function?: string; requestId?: string };
 
@@ -26,19 +27,8 @@ export const logsCommand = (io: Io, exit: (code: number) => void) =>
       if (args.since) q.set("since", args.since);
       if (args.limit) q.set("limit", args.limit);
       const res = await client.request("GET", `/v1/deployments/${encodeURIComponent(args.deployment)}/logs?${q}`);
-      const decoder = new TextDecoder();
-      let buf = "";
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (!line.trim()) continue;
-          // --json: the API's NDJSON as it is, one object per line, for scripts
-          io.stdout(args.json ? line + "\n" : formatLogEntry(JSON.parse(line) as Entry) + "\n");
-        }
-      }
+      // --json: the API's NDJSON as it is, one object per line, for scripts
+      await eachLine(res, (line) => io.stdout(args.json ? line + "\n" : formatLogEntry(JSON.parse(line) as Entry) + "\n"));
       exit(0);
     },
   });
