@@ -1,4 +1,5 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import type { BlobStore } from "../core/blobs/port.ts";
 import { randomId } from "../core/ids.ts";
@@ -28,7 +29,7 @@ export interface Router {
 
 /** Node's request, when served by @hono/node-server: handed to the host (raw headers and body
  * stream, skipping Web conversions) and read for X-Forwarded-For. */
-type Bindings = { incoming?: IncomingMessage } | undefined;
+type Bindings = { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
 
 /**
  * The data plane: maps Host + path to a deployment's static files and functions, applying its
@@ -128,7 +129,10 @@ export function createRouter(opts: RouterOptions): Router {
     if (!m) return null;
     let target = targets.get(m.fn);
     if (!target) targets.set(m.fn, (target = { deploymentId: r.deployment.id, project: r.deployment.project, fn: m.fn, env: r.env }));
-    const xff = req.headers.get("x-forwarded-for");
+    // read from Node's header object when there is one: touching `req.headers` would build a
+    // whole Web Headers object per request on the hot path
+    const incomingXff = env?.incoming?.headers["x-forwarded-for"];
+    const xff = env?.incoming ? (Array.isArray(incomingXff) ? incomingXff.join(", ") : incomingXff) : req.headers.get("x-forwarded-for");
     const ip = env?.incoming?.socket?.remoteAddress;
     const forwarded: Record<string, string> = {
       "x-forwarded-host": url.host,
@@ -143,6 +147,8 @@ export function createRouter(opts: RouterOptions): Router {
         headers: forwarded,
         responseHeaders: withIds(extra, requestId),
         incoming: env?.incoming,
+        outgoing: env?.outgoing,
+        sent: RESPONSE_ALREADY_SENT,
       });
     } catch (e) {
       return errorFromThrown(req, e, requestId);

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { BuiltFunction } from "../core/types.ts";
 
 /** What a host needs to run one function of one deployment. */
@@ -27,6 +27,11 @@ export interface InvokeContext {
   /** the Node request behind `request`, when the router is served by Node: a host that speaks
    * HTTP may forward its raw headers and body stream instead of converting the Web Request */
   incoming?: IncomingMessage;
+  /** the Node response to write to directly: a host that can stream the function's answer
+   * straight into it does so and then resolves with `sent` instead of building a Response */
+  outgoing?: ServerResponse;
+  /** what to resolve with after writing to `outgoing` (the HTTP adapter's "already sent" marker) */
+  sent?: Response;
 }
 
 /**

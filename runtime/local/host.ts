@@ -6,7 +6,7 @@ import type { LogSink } from "./logs.ts";
 import { createMaterializer } from "./materialize.ts";
 import { FunctionPool } from "./pool.ts";
 import { freePort } from "./ports.ts";
-import { flattenHeaders, flattenRawHeaders, forward, pathOf } from "./proxy.ts";
+import { flattenHeaders, flattenRawHeaders, forward, forwardToNode, pathOf } from "./proxy.ts";
 
 export interface LocalHostOptions {
   blobs: BlobStore;
@@ -114,11 +114,9 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
       inst.kill(`a request exceeded maxDuration (${maxMs / 1000} s)`);
     }, maxMs);
 
-    const exchange = forward(
-      inst.pool!,
-      { method, path, headers, body, responseHeaders: ctx.responseHeaders },
-      (err) => (isFerryError(err) ? err : crashError(inst, err)),
-      (status, err) => {
+    const mapError = (err: Error) => (isFerryError(err) ? err : crashError(inst, err));
+    const fwd = { method, path, headers, body, responseHeaders: ctx.responseHeaders };
+    const settle = (status: number, err: Error | null) => {
         clearTimeout(timer);
         pool.release(inst);
         if (onLog) {
@@ -135,8 +133,9 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
             path,
           });
         }
-      },
-    );
+      };
+    // with the Node response at hand, stream into it directly (the warm hot path)
+    const exchange = ctx.outgoing && ctx.sent ? forwardToNode(inst.pool!, fwd, ctx.outgoing, ctx.sent, mapError, settle) : forward(inst.pool!, fwd, mapError, settle);
     return exchange.response;
   }
 

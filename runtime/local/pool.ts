@@ -109,23 +109,36 @@ export class FunctionPool {
           },
           (err) => {
             this.remove(inst);
-            // nothing else can serve them: a broken bundle fails fast instead of respawning forever
-            if (!this.instances.some((i) => i.state !== "dead") && this.preparing === 0) this.failQueue(err);
-            else this.scale();
+            this.startFailed(err);
           },
         );
       },
       (err) => {
         this.preparing--;
-        if (this.size === 0) this.failQueue(err);
+        this.startFailed(err);
       },
     );
   }
 
-  private failQueue(err: unknown) {
-    const q = this.queue;
-    this.queue = [];
-    for (const w of q) w.reject(err);
+  /**
+   * A start failed (timeout, crash on boot, bundle that cannot load, bundle not written). The
+   * requests it was meant for get its error now instead of waiting for a replacement, and nothing
+   * is respawned from here: when starts keep failing (a broken bundle, or a start timeout on a
+   * starved machine) a replacement would fail the same way, and instances starting side by side
+   * would keep replacing each other forever while the queue waited. The next request starts a
+   * new instance.
+   *
+   * With a ready instance the queue keeps waiting for its free slots. Otherwise the failed start's
+   * share (one instance's worth, the oldest waiters) is failed when the instances still starting
+   * cannot take everyone, and once nothing is starting every waiter is, since nothing else would
+   * ever serve them.
+   */
+  private startFailed(err: unknown) {
+    if (!this.queue.length || this.instances.some((i) => i.state === "ready")) return;
+    const starting = this.preparing + this.instances.filter((i) => i.state === "starting").length;
+    const excess = this.queue.length - starting * this.concurrency;
+    const n = starting === 0 ? this.queue.length : Math.min(excess, this.concurrency);
+    for (const w of this.queue.splice(0, Math.max(n, 0))) w.reject(err);
   }
 
   remove(inst: Instance) {

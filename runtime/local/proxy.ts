@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import type { Dispatcher } from "undici";
 import { FerryError } from "../../core/errors.ts";
 
@@ -141,6 +142,12 @@ export function forward(
       return true;
     },
     onData(chunk) {
+      // undici reports a zero-length body piece each time a paused parser is resumed with nothing
+      // buffered. Queued, it would count as a chunk, fill the stream back to its high-water mark
+      // and pause the parser again, so every read would resume it for one more empty chunk: an
+      // endless microtask loop that starves I/O and timers and, with a consumer writing each empty
+      // chunk to a (corked) socket, grows memory without bound. An empty piece carries nothing.
+      if (chunk.length === 0) return !paused;
       if (stream) {
         try {
           stream.enqueue(chunk);
@@ -209,4 +216,93 @@ function toHeadersMulti(raw: Buffer[], forced: Record<string, string> | undefine
   }
   if (forced) for (const k in forced) h.set(k, forced[k]!);
   return h;
+}
+
+/**
+ * The same exchange written straight into a Node response: no Web Response, no extra copy. The
+ * promise resolves with `sent` once the status line and headers are written (the body then
+ * streams with backpressure); a failure before that rejects, so the caller can still answer
+ * with an error page. A visitor who disconnects aborts the exchange.
+ */
+export function forwardToNode(
+  dispatcher: Dispatcher,
+  opts: ForwardOptions,
+  out: ServerResponse,
+  sent: Response,
+  mapError: (err: Error) => Promise<FerryError> | FerryError,
+  settle: (status: number, err: Error | null) => void,
+): { response: Promise<Response>; abort: (err: Error) => void } {
+  let resolveRes!: (r: Response) => void;
+  let rejectRes!: (e: unknown) => void;
+  const response = new Promise<Response>((res, rej) => {
+    resolveRes = res;
+    rejectRes = rej;
+  });
+  let abortFn: ((err?: Error) => void) | null = null;
+  let pendingAbort: Error | null = null;
+  let status = 0;
+  let started = false;
+  let settled = false;
+  let resume: (() => void) | null = null;
+
+  const finish = (err: Error | null) => {
+    if (settled) return;
+    settled = true;
+    out.off("close", onClose);
+    out.off("drain", onDrain);
+    settle(status, err);
+  };
+  const abort = (err: Error) => {
+    if (abortFn) abortFn(err);
+    else pendingAbort = err;
+  };
+  const onClose = () => {
+    if (!settled) abort(new Error("the client went away"));
+  };
+  const onDrain = () => resume?.();
+  out.on("close", onClose);
+  out.on("drain", onDrain);
+
+  const handler: Dispatcher.DispatchHandler = {
+    onConnect(a) {
+      abortFn = a;
+      if (pendingAbort) a(pendingAbort);
+    },
+    onHeaders(statusCode, raw, res) {
+      if (statusCode < 200) return true;
+      status = statusCode;
+      resume = res;
+      const headers: string[] = [];
+      const forced = opts.responseHeaders;
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i]!.toString("latin1");
+        const lower = name.toLowerCase();
+        if (lower === "connection" || lower === "keep-alive" || lower === "transfer-encoding" || (forced && lower in forced)) continue;
+        headers.push(name, raw[i + 1]!.toString("latin1"));
+      }
+      if (forced) for (const k in forced) headers.push(k, forced[k]!);
+      out.writeHead(statusCode, headers);
+      started = true;
+      if (NULL_BODY.has(statusCode) || opts.method === "HEAD") out.end();
+      resolveRes(sent);
+      return true;
+    },
+    onData(chunk) {
+      return out.write(chunk);
+    },
+    onComplete() {
+      if (!out.writableEnded) out.end();
+      finish(null);
+    },
+    onError(err) {
+      finish(err);
+      if (started) {
+        out.destroy(err);
+        return;
+      }
+      Promise.resolve(mapError(err)).then(rejectRes, rejectRes);
+    },
+  };
+  dispatcher.dispatch({ method: opts.method, path: opts.path, headers: opts.headers, body: opts.body as never }, handler);
+  return { response, abort };
 }
