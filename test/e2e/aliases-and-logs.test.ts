@@ -80,6 +80,18 @@ describe("end to end: aliases under load, promotion, rollback and runtime logs",
     expect(aliases.aliases).toContainEqual(expect.objectContaining({ alias: "versioned", deploymentId: v1.id }));
   });
 
+  it("answers 500 for an exception and logs a stack that points at the original source line", async () => {
+    const r = await requestVia(platform.routerUrl, hostOf(v1.url), "/api/boom");
+    expect(r.status).toBe(500);
+    let text = "";
+    for (let i = 0; i < 50 && !text.includes("boom.ts"); i++) {
+      text = (await runFerryProcess(["logs", v1.id, "--json"], { env: env() })).stdout;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(text).toContain("kaboom from the versioned app");
+    expect(text).toMatch(/api\/boom\.ts:3:\d+/);
+  });
+
   it("captures function output and one line per request, kept across a restart", async () => {
     const r = await requestVia(platform.routerUrl, hostOf(v2.url), "/api/version?log=hello-logs");
     expect(r.status).toBe(200);
