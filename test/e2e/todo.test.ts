@@ -106,6 +106,13 @@ describe("end to end: the todo example with stores and a secret", () => {
     expect((await requestVia(platform.routerUrl, host, "/api/attachments/photo1")).body.length).toBe(3 * 1024 * 1024);
   });
 
+  it("keeps a store's data when the deployment using it is removed", async () => {
+    const rm = await runFerryProcess(["rm", `http://${previewHost}`], { env: env() });
+    expect(rm.code, rm.stderr).toBe(0);
+    const stores = JSON.parse((await runFerryProcess(["stores", "ls", "--project", "todo", "--json"], { env: env() })).stdout).stores;
+    expect(stores.find((s: { name: string; environment: string }) => s.name === "todos" && s.environment === "preview")?.items).toBe(1);
+  });
+
   it("deletes a store only after confirmation", async () => {
     const no = await runFerryProcess(["stores", "rm", "attachments", "--environment", "preview", "--project", "todo"], { env: env(), input: "wrong\n" });
     expect(no.code).toBe(1);
