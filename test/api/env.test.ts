@@ -118,7 +118,15 @@ describe("API: runtime logs", () => {
     expect(first).toContain("GET / 200");
     h.logs.append({ ts: Date.now() + 1, deploymentId: d.id, stream: "stderr", text: "live line" });
     let got = "";
-    while (!got.includes("live line")) got += new TextDecoder().decode((await reader.read()).value);
+    const decoder = new TextDecoder();
+    // stop when the stream ends: a finished stream answers every read at once, so looping on
+    // the text alone would spin without ever yielding to timers (the test timeout included)
+    for (let r = await reader.read(); ; r = await reader.read()) {
+      if (r.done) break;
+      got += decoder.decode(r.value, { stream: true });
+      if (got.includes("live line")) break;
+    }
+    expect(got).toContain("live line");
     await reader.cancel();
     // another account cannot read them
     expect((await h.call("GET", `/v1/deployments/${d.id}/logs`, { token: h.tokenB })).status).toBe(404);
