@@ -32,7 +32,9 @@ async function deploy(platform: RunningPlatform, app: string, name: string) {
 const best = (a: LoadResult, b: LoadResult) => (a.rps >= b.rps ? a : b);
 const describe = (r: LoadResult) => `${fmt(r.rps, 0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${r.errors || r.non2xx ? `, ${r.errors} errors, ${r.non2xx} non-2xx` : ""}`;
 
-/** Warm function through the router vs a minimal undici proxy vs bare node:http; static files too. */
+/** Warm function through the router vs a minimal undici proxy vs bare node:http; static files too.
+ * The proxy fronts one instance; the app's ferry.json lets one Ferry instance take all the load
+ * too (maxConcurrency 100), so the ratio measures the routing layer, not the scale-out policy. */
 export async function benchRouter(opts: { seconds?: number } = {}): Promise<BenchResult[]> {
   const seconds = opts.seconds ?? 5;
   const platform = await startPlatformProcess();

@@ -244,20 +244,24 @@ export function forwardToNode(
   let started = false;
   let settled = false;
   let resume: (() => void) | null = null;
+  let clientGone = false;
 
   const finish = (err: Error | null) => {
     if (settled) return;
     settled = true;
     out.off("close", onClose);
     out.off("drain", onDrain);
-    settle(status, err);
+    // 499: the visitor closed the connection first (nginx's convention), not a function failure
+    settle(clientGone ? 499 : status, err);
   };
   const abort = (err: Error) => {
     if (abortFn) abortFn(err);
     else pendingAbort = err;
   };
   const onClose = () => {
-    if (!settled) abort(new Error("the client went away"));
+    if (settled) return;
+    clientGone = true;
+    abort(new Error("the client went away"));
   };
   const onDrain = () => resume?.();
   out.on("close", onClose);
