@@ -1,3 +1,4 @@
+import { readLines } from "../core/lines.ts";
 import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -32,17 +33,6 @@ function childEnv(req: BuildRequest, blobSpec: string): Record<string, string> {
   return env;
 }
 
-function forwardLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void) {
-  let buf = "";
-  stream.setEncoding("utf8");
-  stream.on("data", (chunk: string) => {
-    buf += chunk;
-    const lines = buf.split(/\r?\n/);
-    buf = lines.pop()!;
-    for (const l of lines) onLine(l);
-  });
-  stream.on("end", () => buf && onLine(buf));
-}
 
 /**
  * Runs one build in a child process, so a build (npm, a build command, esbuild) cannot take the
@@ -59,8 +49,8 @@ export async function runBuildInChild(req: BuildRequest, opts: ChildBuildOptions
     detached: true,
     serialization: "advanced",
   });
-  forwardLines(child.stdout!, opts.onLog);
-  forwardLines(child.stderr!, opts.onLog);
+  readLines(child.stdout!, opts.onLog);
+  readLines(child.stderr!, opts.onLog);
 
   return new Promise<BuildResult>((resolve) => {
     let result: BuildResult | undefined;

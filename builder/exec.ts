@@ -1,3 +1,4 @@
+import { readLines } from "../core/lines.ts";
 import { spawn } from "node:child_process";
 import { delimiter, dirname, join } from "node:path";
 import { BuildCanceled } from "./errors.ts";
@@ -50,19 +51,8 @@ export function runCommand(cmd: string, args: string[], opts: RunOptions): Promi
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
     };
-    const pipeLines = (stream: NodeJS.ReadableStream) => {
-      let buf = "";
-      stream.setEncoding("utf8");
-      stream.on("data", (chunk: string) => {
-        buf += chunk;
-        const lines = buf.split(/\r?\n/);
-        buf = lines.pop()!;
-        for (const l of lines) onLine(l);
-      });
-      stream.on("end", () => buf && onLine(buf));
-    };
-    pipeLines(child.stdout!);
-    pipeLines(child.stderr!);
+    readLines(child.stdout!, onLine);
+    readLines(child.stderr!, onLine);
     const onAbort = () => child.kill("SIGKILL");
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     child.on("error", (e) => {

@@ -72,12 +72,7 @@ export function forward(
   mapError: (err: Error) => Promise<FerryError> | FerryError,
   settle: (status: number, err: Error | null) => void,
 ): { response: Promise<Response>; abort: (err: Error) => void } {
-  let resolveRes!: (r: Response) => void;
-  let rejectRes!: (e: unknown) => void;
-  const response = new Promise<Response>((res, rej) => {
-    resolveRes = res;
-    rejectRes = rej;
-  });
+  const { promise: response, resolve: resolveRes, reject: rejectRes } = deferred<Response>();
   let abortFn: ((err?: Error) => void) | null = null;
   let pendingAbort: Error | null = null;
   let status = 0;
@@ -232,12 +227,7 @@ export function forwardToNode(
   mapError: (err: Error) => Promise<FerryError> | FerryError,
   settle: (status: number, err: Error | null) => void,
 ): { response: Promise<Response>; abort: (err: Error) => void } {
-  let resolveRes!: (r: Response) => void;
-  let rejectRes!: (e: unknown) => void;
-  const response = new Promise<Response>((res, rej) => {
-    resolveRes = res;
-    rejectRes = rej;
-  });
+  const { promise: response, resolve: resolveRes, reject: rejectRes } = deferred<Response>();
   let abortFn: ((err?: Error) => void) | null = null;
   let pendingAbort: Error | null = null;
   let status = 0;
@@ -309,4 +299,15 @@ export function forwardToNode(
   };
   dispatcher.dispatch({ method: opts.method, path: opts.path, headers: opts.headers, body: opts.body as never }, handler);
   return { response, abort };
+}
+
+/** A promise with its resolve and reject at hand (Promise.withResolvers, which Node 20 lacks). */
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
