@@ -51,19 +51,28 @@ export async function benchBuilder(opts: { modules?: number; runs?: number } = {
     let n = 0;
     const raw = () =>
       esbuild.build({ entryPoints: [join(src, "api/index.ts")], bundle: true, platform: "node", format: "esm", target: "node20", sourcemap: "linked", outdir: join(root, `raw-${n++}`), logLevel: "silent" });
-    const ferry = async () => {
+    // `project` fixed: a redeploy, which reuses the project's last workspace (the files are already
+    // on disk, as they are for raw esbuild); a new project each time: a first build
+    const ferry = async (project = "bench") => {
       const workDir = join(root, `work-${n++}`);
       const r = await build(
-        { deploymentId: `dpl_bench${n}`, accountId: "acc_bench", project: "bench", files, config: {}, buildEnv: {} },
+        { deploymentId: `dpl_bench${n}`, accountId: "acc_bench", project, files, config: {}, buildEnv: {} },
         { blobs, log: () => {}, workDir, cacheDir: join(root, "cache") },
       );
       if (r.type !== "success") throw new Error(`bench build failed: ${JSON.stringify(r.errors)}`);
     };
     await raw();
     await ferry(); // warm both
-    const t = await interleaved(runs, raw, ferry);
+    const t = await interleaved(runs, raw, () => ferry());
+    const first = await interleaved(runs, raw, () => ferry(`bench-first-${n}`));
     const ratio = t.b / t.a;
-    return { name: `builder: ${modules}-module TypeScript app`, ratio, target: "<= 1.3x raw esbuild", ok: ratio <= 1.3, details: { "raw esbuild ms": fmt(t.a), "ferry build ms": fmt(t.b), runs } };
+    return {
+      name: `builder: ${modules}-module TypeScript app (redeploy)`,
+      ratio,
+      target: "<= 1.3x raw esbuild",
+      ok: ratio <= 1.3,
+      details: { "raw esbuild ms": fmt(t.a), "ferry build ms (redeploy)": fmt(t.b), "ferry first build / raw esbuild": `${fmt(first.b / first.a, 2)}x (${fmt(first.b)} ms vs ${fmt(first.a)} ms: the workspace is linked file by file)`, runs },
+    };
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -12,6 +12,7 @@ import type { BuildContext, Builder, BuildRequest } from "./port.ts";
 import { collectStatic } from "./static-files.ts";
 import { chooseStaticRoot, describeStaticRoot } from "./static-root.ts";
 import { materialize } from "./workspace.ts";
+import { claimWorkspace, keepWorkspace } from "./workspace-cache.ts";
 
 export interface BuilderOptions {
   /** per-function bundle limits (defaults: Lambda's 250 MB unzipped / 50 MB zipped) */
@@ -34,8 +35,24 @@ async function runBuild(req: BuildRequest, ctx: BuildContext, limits: BundleLimi
   const env = commandEnv(workDir, req.buildEnv);
 
   log(`Downloading ${req.files.length} files (${formatBytes(req.files.reduce((n, f) => n + f.size, 0))})`);
-  // with no command to run, only esbuild reads the workspace, so it may share the stored files
-  await materialize(req.files, req.accountId, ctx.blobs, workDir, { signal, link: !install && !buildCommand });
+  // with no command to run, only esbuild reads the workspace, so it may share the stored files,
+  // and the project's last workspace can be reused: only changed files are linked again
+  const link = !install && !buildCommand;
+  const previous = link ? await claimWorkspace(ctx.cacheDir, req.accountId, req.project, workDir) : null;
+  await materialize(req.files, req.accountId, ctx.blobs, workDir, { signal, link, previous });
+  const output = await buildInWorkspace(req, ctx, limits, { paths, pkg, apiFunctions, buildCommand, install, env });
+  if (link) await keepWorkspace(ctx.cacheDir, req.accountId, req.project, workDir, Object.fromEntries(req.files.map((f) => [f.file, f.sha])));
+  return output;
+}
+
+async function buildInWorkspace(
+  req: BuildRequest,
+  ctx: BuildContext,
+  limits: BundleLimits,
+  s: { paths: string[]; pkg: Awaited<ReturnType<typeof readPackageJson>>; apiFunctions: ReturnType<typeof detectApiFunctions>; buildCommand: string | undefined; install: boolean; env: ReturnType<typeof commandEnv> },
+): Promise<BuildOutput> {
+  const { workDir, log, signal } = ctx;
+  const { paths, pkg, apiFunctions, buildCommand, install, env } = s;
 
   if (install) {
     await installDependencies({ workDir, cacheDir: ctx.cacheDir, pkg: pkg!, config: req.config, files: req.files, env, log, signal });

@@ -1,6 +1,6 @@
-import { linkSync } from "node:fs";
+import { linkSync, rmSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
-import { dirname, join, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { blobKeys, type BlobStore } from "../core/blobs/port.ts";
 import { sha1 } from "../core/ids.ts";
 import { confinePath } from "../core/paths.ts";
@@ -25,6 +25,8 @@ export interface MaterializeOptions {
    * the stored blob.
    */
   link?: boolean;
+  /** files already in `workDir` from an earlier build (path -> sha): kept when unchanged */
+  previous?: Record<string, string> | null;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function materialize(files: FileEntry[], accountId: string, blobs: 
   const root = resolve(workDir);
   await mkdir(root, { recursive: true });
   const seen = new Set<string>();
-  const targets = files.map((f): Target => {
+  let targets = files.map((f): Target => {
     let rel: string;
     try {
       rel = confinePath(f.file);
@@ -49,6 +51,16 @@ export async function materialize(files: FileEntry[], accountId: string, blobs: 
     seen.add(rel);
     return { entry: f, abs };
   });
+  if (opts.previous) {
+    // an earlier build's workspace: drop what changed or went away, keep the rest as it is
+    const prev = opts.previous;
+    const wanted = new Map(targets.map((t) => [t.abs, t.entry.sha]));
+    for (const [rel, sha] of Object.entries(prev)) {
+      const abs = resolve(root, ...rel.split("/"));
+      if (wanted.get(abs) !== sha) rmSync(abs, { force: true });
+    }
+    targets = targets.filter((t) => prev[relOf(root, t.abs)] !== t.entry.sha);
+  }
   if (!targets.length) return;
   // each folder once, before the writes
   await eachLimit([...new Set(targets.map((t) => dirname(t.abs)))], CONCURRENCY, async (d) => void (await mkdir(d, { recursive: true })));
@@ -88,3 +100,5 @@ async function linkAll(targets: Target[], blobRoot: string, accountId: string, s
 }
 
 export const workPath = (workDir: string, rel: string) => join(workDir, ...rel.split("/"));
+
+const relOf = (root: string, abs: string) => relative(root, abs).split(sep).join("/");

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { readFile, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { blobKeys } from "../../core/blobs/port.ts";
 import { buildDir, cleanupTempDirs, example, expectSuccess, fixture, invokeBuilt, materializeFunction, runNode } from "./helpers.ts";
@@ -81,8 +81,10 @@ describe("api functions", () => {
     expect(JSON.parse((await invokeBuilt(entry, "http://x.test/api/hi")).body)).toMatchObject({ message: "hi from ferry" });
     expect(run.logs.some((l) => /^Bundled api\/hi -> \/api\/hi \(\d/.test(l))).toBe(true);
     expect(run.logs.at(-1)).toMatch(/^Build completed in/);
-    // nothing runs in this workspace, so it shares the stored files instead of copying them
-    expect((await stat(join(run.workDir, "api", "hi.ts"))).nlink).toBe(2);
+    // nothing runs in this workspace, so it shares the stored files instead of copying them, and
+    // is kept for the project's next build
+    const [kept] = (await readdir(join(run.cacheDir, "workspaces"), { withFileTypes: true })).filter((d) => d.isDirectory());
+    expect((await stat(join(run.cacheDir, "workspaces", kept!.name, "api", "hi.ts"))).nlink).toBe(2);
   });
 
   it("builds examples/api-functions", async () => {
