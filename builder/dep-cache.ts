@@ -1,5 +1,6 @@
+import { pathExists } from "../core/fs.ts";
 import { execFile } from "node:child_process";
-import { cp, mkdir, rename, rm, stat } from "node:fs/promises";
+import { cp, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { randomId } from "../core/ids.ts";
@@ -12,14 +13,6 @@ const execFileP = promisify(execFile);
 
 const entryDir = (cacheDir: string, key: string) => join(cacheDir, "deps", key);
 
-async function exists(path: string) {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Copies a tree as hard links when the filesystem allows (near-instant, no extra space), else as
@@ -37,7 +30,7 @@ async function linkTree(src: string, dst: string): Promise<void> {
 /** Restores `node_modules` into `workDir` from the cache; false on a miss. */
 export async function restoreDeps(cacheDir: string, key: string, workDir: string): Promise<boolean> {
   const cached = join(entryDir(cacheDir, key), "node_modules");
-  if (!(await exists(cached))) return false;
+  if (!(await pathExists(cached))) return false;
   await rm(join(workDir, "node_modules"), { recursive: true, force: true });
   await linkTree(cached, join(workDir, "node_modules"));
   return true;
@@ -47,7 +40,7 @@ export async function restoreDeps(cacheDir: string, key: string, workDir: string
 export async function saveDeps(cacheDir: string, key: string, workDir: string): Promise<boolean> {
   const src = join(workDir, "node_modules");
   const final = entryDir(cacheDir, key);
-  if (!(await exists(src)) || (await exists(final))) return false;
+  if (!(await pathExists(src)) || (await pathExists(final))) return false;
   const tmp = `${final}.tmp-${randomId(8)}`;
   try {
     await mkdir(tmp, { recursive: true });

@@ -1,5 +1,6 @@
+import { pathExists } from "../../core/fs.ts";
 import { createHash } from "node:crypto";
-import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, sep } from "node:path";
 import type { BlobStore } from "../../core/blobs/port.ts";
 import { FerryError } from "../../core/errors.ts";
@@ -25,7 +26,7 @@ export function createMaterializer(blobs: BlobStore, cacheDir: string) {
   const pending = new Map<string, Promise<string>>();
 
   async function write(deploymentId: string, fn: BuiltFunction, dir: string): Promise<string> {
-    if (await exists(dir)) return dir;
+    if (await pathExists(dir)) return dir;
     const tmp = join(cacheDir, deploymentId, `.tmp-${randomId(10)}`);
     try {
       await Promise.all(
@@ -73,11 +74,3 @@ export function createMaterializer(blobs: BlobStore, cacheDir: string) {
   };
 }
 
-async function exists(path: string) {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
