@@ -48,7 +48,8 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
     await request(`${routerUrl}/api/hello`, { headers: { host: hello.host } }).then((r) => r.body.text());
     const bundle = findBundle(join(platform.home, "cache/functions"));
     if (!bundle) throw new Error("no materialized function bundle found");
-    const instance = await startTarget(BOOTSTRAP, [bundle]);
+    // the same handler as Ferry runs it: same bootstrap, same bundle, same node flags
+    const instance = await startTarget(BOOTSTRAP, [bundle], {}, ["--enable-source-maps", "--max-old-space-size=1024"]);
     targets.push(instance);
     const proxy = await startTarget(PROXY, [], { UPSTREAM: `http://127.0.0.1:${instance.port}` });
     targets.push(proxy);
