@@ -56,7 +56,12 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
     const bare = await startTarget(HELLO);
     targets.push(bare);
 
-    const run = (url: string, host?: string) => load(url, { host, seconds });
+    // each measured run gets a one-second warm-up of its own: fresh connections, caches and JIT
+    // state after the other contender ran, for both alike
+    const run = async (url: string, host?: string) => {
+      await load(url, { host, seconds: 1 });
+      return load(url, { host, seconds });
+    };
     const proxyUrl = `http://127.0.0.1:${proxy.port}/api/hello`;
     const ferryUrl = `${routerUrl}/api/hello`;
     await run(ferryUrl, hello.host); // warm-up: JIT, pools, caches
