@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { request } from "undici";
 import { ROOT, removeHome, startPlatformProcess } from "../test/helpers/platform-process.ts";
-import { childCount, rssMb } from "./router.ts";
+import { childCount, rssMb } from "./procs.ts";
 import { fmt, type BenchResult } from "./stats.ts";
 
 /** 200 deployed apps, all idle: they should hold no processes, and the platform's memory stays flat. */

@@ -10,7 +10,8 @@ export interface Target {
   source: string;
 }
 
-const readJson = async <T>(path: string): Promise<T | null> => {
+/** A JSON file's value, or null when it is missing or not JSON. */
+export const readJson = async <T>(path: string): Promise<T | null> => {
   try {
     return JSON.parse(await readFile(path, "utf8")) as T;
   } catch {

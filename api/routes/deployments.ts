@@ -7,11 +7,15 @@ import { presentDeployment } from "../services/present.ts";
 import type { deploymentService } from "../services/deployments.ts";
 import type { aliasService } from "../services/aliases.ts";
 import type { BuildEvent } from "../services/build-logs.ts";
+import type { AuthContext } from "../services/tokens.ts";
+import type { Deployment } from "../../core/types.ts";
 
 const FINAL = new Set(["READY", "ERROR", "CANCELED"]);
 
 export function deploymentRoutes(deps: ApiDeps, deployments: ReturnType<typeof deploymentService>, aliases: ReturnType<typeof aliasService>) {
   const app = new Hono<ApiEnv>();
+  /** One deployment as the API shows it, with the aliases pointing at it. */
+  const presentOne = async (auth: AuthContext, d: Deployment) => presentDeployment(d, deps, (await deployments.aliasesOf(auth, [d.id])).get(d.id));
 
   app.use("*", async (c, next) => {
     requireScope(c.get("auth"), "deployments");
@@ -23,8 +27,7 @@ export function deploymentRoutes(deps: ApiDeps, deployments: ReturnType<typeof d
       throw new FerryError("invalid_json", "request body must be JSON", 400);
     });
     const d = await deployments.create(c.get("auth"), body);
-    const al = (await deployments.aliasesOf(c.get("auth"), [d.id])).get(d.id);
-    return c.json(presentDeployment(d, deps, al), 201);
+    return c.json(await presentOne(c.get("auth"), d), 201);
   });
 
   app.get("/", async (c) => {
@@ -36,8 +39,7 @@ export function deploymentRoutes(deps: ApiDeps, deployments: ReturnType<typeof d
 
   app.get("/:idOrHost", async (c) => {
     const d = await deployments.find(c.get("auth"), c.req.param("idOrHost"));
-    const al = (await deployments.aliasesOf(c.get("auth"), [d.id])).get(d.id);
-    return c.json(presentDeployment(d, deps, al));
+    return c.json(await presentOne(c.get("auth"), d));
   });
 
   app.delete("/:idOrHost", async (c) => c.json(await deployments.remove(c.get("auth"), c.req.param("idOrHost"))));
@@ -45,7 +47,7 @@ export function deploymentRoutes(deps: ApiDeps, deployments: ReturnType<typeof d
   app.post("/:idOrHost/cancel", async (c) => {
     const d = await deployments.find(c.get("auth"), c.req.param("idOrHost"));
     await deps.builds.cancel(d.id);
-    return c.json(presentDeployment((await deps.metadata.getDeployment(d.id))!, deps));
+    return c.json(await presentOne(c.get("auth"), (await deps.metadata.getDeployment(d.id))!));
   });
 
   app.post("/:idOrHost/promote", async (c) => {

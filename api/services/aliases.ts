@@ -3,6 +3,7 @@ import type { Deployment } from "../../core/types.ts";
 import type { AuthContext } from "./tokens.ts";
 import type { ApiDeps } from "../types.ts";
 import type { deploymentService } from "./deployments.ts";
+import { labelOf } from "./labels.ts";
 
 const LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HISTORY = 20;
@@ -15,8 +16,7 @@ export function aliasService(deps: ApiDeps, deployments: ReturnType<typeof deplo
   const { metadata } = deps;
 
   function normalize(alias: string): string {
-    let label = alias.trim().toLowerCase().replace(/^https?:\/\//, "").replace(/[:/].*$/, "");
-    if (label.endsWith(`.${deps.domain}`)) label = label.slice(0, -deps.domain.length - 1);
+    const label = labelOf(alias, deps.domain);
     if (!LABEL_RE.test(label)) {
       throw new FerryError("invalid_alias", `alias ${JSON.stringify(alias)} must be a host label (a-z, 0-9, '-') or <label>.${deps.domain}`, 400);
     }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FerryError } from "../../core/errors.ts";
 import { confinePath } from "../../core/paths.ts";
+import { jsonPath } from "../../core/config/schema.ts";
 import type { FileEntry } from "../../core/types.ts";
 import { SHA1_RE } from "./files.ts";
 
@@ -25,8 +26,8 @@ export function parseDeployRequest(body: unknown, limits: { maxFiles: number; ma
   const r = deployBodySchema.safeParse(body);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    const path = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
-    throw new FerryError("invalid_request", `${path || "body"}: ${i.message}`, 400);
+    const path = i.path.length ? jsonPath(i.path) : "body";
+    throw new FerryError("invalid_request", `${path}: ${i.message}`, 400);
   }
   const { files: raw, ...rest } = r.data;
   if (raw.length === 0) throw new FerryError("invalid_request", "files: a deployment needs at least one file", 400);

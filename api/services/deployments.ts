@@ -1,14 +1,14 @@
 import { FerryError } from "../../core/errors.ts";
 import { blobKeys } from "../../core/blobs/port.ts";
-import { parseFerryConfig, type FerryConfig } from "../../core/config/schema.ts";
+import { parseFerryConfig, PROJECT_NAME_RE, type FerryConfig } from "../../core/config/schema.ts";
 import { deploymentId, hostSuffix, randomId, sha256 } from "../../core/ids.ts";
 import type { Deployment } from "../../core/types.ts";
 import type { AuthContext } from "./tokens.ts";
 import { parseDeployRequest } from "./deploy-request.ts";
 import type { ApiDeps } from "../types.ts";
 import { envService, validateEnvKey } from "./env.ts";
+import { labelOf } from "./labels.ts";
 
-const PROJECT_RE = /^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/;
 
 /**
  * The deployment service: Now's upload protocol. A create names its files by sha; any the account
@@ -47,7 +47,7 @@ export function deploymentService(deps: ApiDeps) {
 
     const name = req.name ?? config.name;
     if (!name) throw new FerryError("missing_name", "the deployment needs a project name (`name` in the request or in ferry.json)", 400);
-    if (!PROJECT_RE.test(name)) {
+    if (!PROJECT_NAME_RE.test(name)) {
       throw new FerryError("invalid_name", `project name ${JSON.stringify(name)} must be lower-case letters, digits and '-' (at most 48)`, 400);
     }
 
@@ -106,9 +106,7 @@ export function deploymentService(deps: ApiDeps) {
     let d: Deployment | null = null;
     if (idOrHost.startsWith("dpl_")) d = await metadata.getDeployment(idOrHost);
     else {
-      let label = idOrHost.replace(/^https?:\/\//, "").replace(/[:/].*$/, "").toLowerCase();
-      if (label.endsWith(`.${deps.domain}`)) label = label.slice(0, -deps.domain.length - 1);
-      const h = await metadata.getHost(label);
+      const h = await metadata.getHost(labelOf(idOrHost, deps.domain));
       if (h) d = await metadata.getDeployment(h.deploymentId);
     }
     if (!d || d.accountId !== auth.accountId) throw new FerryError("deployment_not_found", `no deployment ${JSON.stringify(idOrHost)}`, 404);
@@ -143,7 +141,7 @@ export function deploymentService(deps: ApiDeps) {
     const aliases = (await aliasesOf(auth, [d.id])).get(d.id) ?? [];
     for (const a of aliases) await metadata.deleteHost(a, auth.accountId);
     await metadata.deleteHost(d.host, auth.accountId);
-    await metadata.updateDeployment(d.id, { state: d.state === "READY" || d.state === "ERROR" ? d.state : "CANCELED", removedAt: Date.now() });
+    await metadata.updateDeployment(d.id, { removedAt: Date.now() });
     deps.onHostsChanged?.([d.host, ...aliases]);
     deps.onDeploymentRemoved?.(d.id);
     return { id: d.id, removed: true, aliases };

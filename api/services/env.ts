@@ -1,4 +1,5 @@
 import { FerryError } from "../../core/errors.ts";
+import { PROJECT_NAME_RE } from "../../core/config/schema.ts";
 import { randomId } from "../../core/ids.ts";
 import type { EnvVarRecord } from "../../core/metadata/repository.ts";
 import type { AuthContext } from "./tokens.ts";
@@ -9,7 +10,6 @@ const ENVIRONMENTS = ["production", "preview"] as const;
 type Environment = (typeof ENVIRONMENTS)[number];
 /** Names the platform sets itself; a project may not shadow them. */
 const RESERVED = /^(FERRY_|AWS_LAMBDA_|_HANDLER$|LAMBDA_)/;
-const PROJECT_RE = /^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/;
 
 export function parseEnvironments(value: unknown): Environment[] {
   const list = value === undefined ? [...ENVIRONMENTS] : Array.isArray(value) ? value : [value];
@@ -30,7 +30,7 @@ export function envService(deps: ApiDeps) {
   const { metadata, encryptor } = deps;
 
   const project = async (auth: AuthContext, name: string) => {
-    if (!PROJECT_RE.test(name)) throw new FerryError("invalid_name", `invalid project name ${JSON.stringify(name)}`, 400);
+    if (!PROJECT_NAME_RE.test(name)) throw new FerryError("invalid_name", `invalid project name ${JSON.stringify(name)}`, 400);
     return metadata.ensureProject({ id: `prj_${randomId(12)}`, accountId: auth.accountId, name, createdAt: Date.now() });
   };
 

@@ -12,6 +12,9 @@ const pattern = z.string().superRefine((s, ctx) => {
   if (err) ctx.addIssue({ code: "custom", message: `invalid pattern: ${err}` });
 });
 
+/** Project names: they become host labels (`<project>-<suffix>`), so DNS-label rules apply. */
+export const PROJECT_NAME_RE = /^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/;
+
 const STORE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const keyAttribute = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,254}$/, "must be a DynamoDB attribute name");
 const storeSpec = z.strictObject({
@@ -32,7 +35,7 @@ export const ferryConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   name: z
     .string()
-    .regex(/^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/, "must be lower-case letters, digits and '-', at most 48 chars")
+    .regex(PROJECT_NAME_RE, "must be lower-case letters, digits and '-', at most 48 chars")
     .optional(),
   alias: z.union([z.string(), z.array(z.string())]).optional(),
   env: envMap.optional(),
@@ -80,7 +83,7 @@ export const ferryConfigSchema = z.strictObject({
 export type FerryConfig = z.infer<typeof ferryConfigSchema>;
 
 /** Renders zod's issue path as a JSON path: `rewrites[0].source`. */
-function jsonPath(path: PropertyKey[]): string {
+export function jsonPath(path: PropertyKey[]): string {
   let out = "";
   for (const p of path) {
     if (typeof p === "number") out += `[${p}]`;
