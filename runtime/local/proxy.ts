@@ -254,6 +254,14 @@ export function forwardToNode(
     abort(new Error("the client went away"));
   };
   const onDrain = () => resume?.();
+  // the visitor may have left while the request was being routed: "close" has fired already and
+  // will not again, and a write to the dead socket would pause the exchange until maxDuration
+  if (out.destroyed) {
+    clientGone = true;
+    settled = true;
+    settle(499, null);
+    return { response: Promise.resolve(sent), abort() {} };
+  }
   out.on("close", onClose);
   out.on("drain", onDrain);
 
