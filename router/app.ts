@@ -22,6 +22,10 @@ export interface RouterOptions {
 }
 
 export interface Router {
+  /** the data plane as a fetch handler; the Node adapter passes its request and response as
+   * `env`, which lets a function's answer be written straight into the socket */
+  fetch(req: Request, env?: Bindings): Promise<Response>;
+  /** the same behind Hono, for in-process `app.request()` */
   app: Hono;
   /** drop what is cached for a host (full host name or bare label), or for every host */
   invalidate(host?: string): void;
@@ -29,7 +33,7 @@ export interface Router {
 
 /** Node's request, when served by @hono/node-server: handed to the host (raw headers and body
  * stream, skipping Web conversions) and read for X-Forwarded-For. */
-type Bindings = { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
+export type Bindings = { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
 
 /**
  * The data plane: maps Host + path to a deployment's static files and functions, applying its
@@ -156,6 +160,7 @@ export function createRouter(opts: RouterOptions): Router {
   }
 
   return {
+    fetch: handle,
     app: new Hono().all("*", (c) => handle(c.req.raw, c.env as Bindings)),
     invalidate(host) {
       if (host === undefined) return opts.invalidate?.();

@@ -59,7 +59,9 @@ export async function startPlatform(opts: PlatformOptions) {
   const host = createLocalHost({ blobs, cacheDir: paths.functionCache, idleTimeoutMs: opts.idleTimeoutMs, onLog: (e) => logs.append(e) });
   const resolver = createResolver({ metadata, blobs, domain, encryptor });
   const router = createRouter({ domain, resolve: resolver.resolve, host, blobs });
-  const routerServer = await listen(router.app.fetch, opts.routerPort ?? 0, opts.hostname);
+  // the router's own handler, not Hono's dispatch: it answers every path the same way, and the
+  // data plane's hot path should not pay for a context and a route match per request
+  const routerServer = await listen(router.fetch, opts.routerPort ?? 0, opts.hostname);
   const routerUrl = routerServer.url;
   const urlFor = (label: string) => `http://${label}.${domain}:${routerServer.port}`;
 

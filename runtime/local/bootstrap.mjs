@@ -1,10 +1,11 @@
 // Ferry local function bootstrap: runs inside the function's child process.
 // Plain .mjs with only node: imports so a cold start costs one `node` spawn and one import.
 //
-//   node bootstrap.mjs <entry.mjs>
+//   node bootstrap.mjs <entry.mjs> [socket path]
 //
-// Serves the bundle's handler on 127.0.0.1:<random port> and reports the port to the parent over
-// IPC ({ type: "ready", port }). A module that fails to load reports { type: "error", message }.
+// Serves the bundle's handler on the Unix socket the platform names (or, without one, on
+// 127.0.0.1:<random port>) and reports readiness to the parent over IPC ({ type: "ready"[, port] }).
+// A module that fails to load reports { type: "error", message }.
 import http from "node:http";
 import { pathToFileURL } from "node:url";
 import { watchParent, ferryNodeHelpers } from "./child-helpers.mjs";
@@ -171,6 +172,8 @@ const server = http.createServer({ keepAliveTimeout: 600_000, requestTimeout: 0 
   }
 });
 server.headersTimeout = 0;
-server.listen(0, "127.0.0.1", () => {
-  process.send?.({ type: "ready", port: server.address().port });
-});
+// the platform names a Unix socket to listen on; without one (run by hand), a loopback port
+const socket = process.argv[3];
+const onListening = () => process.send?.(socket ? { type: "ready" } : { type: "ready", port: server.address().port });
+if (socket) server.listen(socket, onListening);
+else server.listen(0, "127.0.0.1", onListening);

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { BlobStore } from "../../core/blobs/port.ts";
 import { FerryError, isFerryError } from "../../core/errors.ts";
 import type { FunctionHost, FunctionTarget, InvokeContext } from "../port.ts";
@@ -33,6 +36,11 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
   /** deploymentId -> function name -> pool; two lookups, no key string built per request */
   const pools = new Map<string, Map<string, FunctionPool>>();
   let closed = false;
+  // functions' Unix sockets: a short path (socket paths are limited to ~100 bytes, FERRY_HOME may
+  // be deep) in a folder mkdtemp creates private to this user
+  let sockets: Promise<string> | null = null;
+  let socketSeq = 0;
+  const socketDir = () => (sockets ??= mkdtemp(join(tmpdir(), "ferry-fn-")));
 
   const reaper = setInterval(() => {
     const now = Date.now();
@@ -56,7 +64,7 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
       const create = async () => {
         if (closed) throw new FerryError("host_closed", "the function host is shut down", 503);
         const dir = await materializer.ensure(target.deploymentId, fn);
-        const port = fn.handler === "server" ? await freePort() : 0;
+        const address = fn.handler === "server" ? { port: await freePort() } : { socket: join(await socketDir(), `${++socketSeq}.sock`) };
         return new Instance(
           {
             deploymentId: target.deploymentId,
@@ -70,7 +78,7 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
             startTimeoutMs: opts.startTimeoutMs ?? 10_000,
             onLog,
           },
-          port,
+          address,
         );
       };
       byFn.set(fn.name, (pool = new FunctionPool(create, concurrency, maxInstances)));
@@ -171,6 +179,7 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
       closed = true;
       clearInterval(reaper);
       await Promise.all([...pools.keys()].map((d) => stopDeployment(d, new FerryError("host_closed", "the function host is shut down", 503))));
+      if (sockets) await rm(await sockets, { recursive: true, force: true });
     },
   };
 }

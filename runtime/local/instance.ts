@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { join } from "node:path";
 import { Pool } from "undici";
@@ -56,15 +57,21 @@ export class Instance {
   readonly ready: Promise<void>;
   readonly exited: Promise<ExitInfo>;
 
-  constructor(readonly spec: InstanceSpec, port: number) {
+  /**
+   * `address`: a server app is told a TCP port (it listens where PORT says); a function's
+   * bootstrap listens on a Unix socket in a folder only the platform's user can enter, so nothing
+   * else on the machine can reach the instance around the router, and each request costs less
+   * than over loopback TCP.
+   */
+  constructor(readonly spec: InstanceSpec, readonly address: { port: number } | { socket: string }) {
     const memory = `--max-old-space-size=${spec.memoryMb}`;
     const entry = join(spec.dir, spec.entry);
     const args =
       spec.kind === "server"
         ? ["--enable-source-maps", memory, "--import", SERVER_PRELOAD, entry]
-        : ["--enable-source-maps", memory, BOOTSTRAP, entry];
+        : ["--enable-source-maps", memory, BOOTSTRAP, entry, "socket" in address ? address.socket : ""];
     const env: Record<string, string> = { NODE_ENV: "production", ...spec.env, PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin" };
-    if (spec.kind === "server") env.PORT = String(port);
+    if ("port" in address) env.PORT = String(address.port);
     this.proc = spawnGroupLeader(args, { cwd: spec.dir, env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
     if (this.proc.pid) live.add(this.proc.pid);
 
@@ -81,6 +88,7 @@ export class Instance {
       this.proc.once("exit", (code, signal) => {
         if (this.proc.pid) live.delete(this.proc.pid);
         this.exitInfo = { code, signal };
+        if ("socket" in address) rmSync(address.socket, { force: true });
         this.state = "dead";
         // stdio may still hold the last lines; give them a moment so crash messages can quote them
         const done = () => resolve(this.exitInfo!);
@@ -95,11 +103,11 @@ export class Instance {
         if (this.state !== "dead") this.proc.emit("exit", null, null);
       });
     });
-    this.ready = this.start(port);
+    this.ready = this.start();
     this.ready.catch(() => this.kill("failed to start"));
   }
 
-  private async start(port: number): Promise<void> {
+  private async start(): Promise<void> {
     const who = `function ${this.spec.fnName} of deployment ${this.spec.deploymentId}`;
     const timeout = new Promise<never>((_, reject) => {
       const t = setTimeout(() => reject(new FerryError("function_start_timeout", `${who} did not start within ${this.spec.startTimeoutMs} ms${this.spec.kind === "server" ? ` (it must listen on process.env.PORT)` : ""}`, 502)), this.spec.startTimeoutMs);
@@ -109,24 +117,30 @@ export class Instance {
     const died = this.exited.then((info) => {
       throw new FerryError("function_crashed", `${who} exited during start (${describeExit(info)})${this.lastStderr ? `: ${this.lastStderr}` : ""}`, 502);
     });
-    let host = "127.0.0.1";
-    if (this.spec.kind === "server") {
-      host = await Promise.race([waitForPort(port, () => this.state === "dead"), timeout, died]);
+    const address = this.address;
+    let origin: string;
+    let socketPath: string | undefined;
+    if ("port" in address) {
+      const host = await Promise.race([waitForPort(address.port, () => this.state === "dead"), timeout, died]);
+      origin = host.includes(":") ? `http://[${host}]:${address.port}` : `http://${host}:${address.port}`;
     } else {
-      port = await Promise.race([
-        new Promise<number>((resolve, reject) => {
-          this.proc.on("message", (m: { type?: string; port?: number; message?: string }) => {
-            if (m?.type === "ready" && typeof m.port === "number") resolve(m.port);
+      await Promise.race([
+        new Promise<void>((resolve, reject) => {
+          this.proc.on("message", (m: { type?: string; message?: string }) => {
+            if (m?.type === "ready") resolve();
             else if (m?.type === "error") reject(new FerryError("function_load_failed", `${who} failed to load: ${m.message}`, 502));
           });
         }),
         timeout,
         died,
       ]);
+      // the origin only names the pool; every request carries the visitor's Host header
+      origin = "http://localhost";
+      socketPath = address.socket;
     }
     if (this.state === "dead") throw new FerryError("function_crashed", `${who} exited during start`, 502);
-    const origin = host.includes(":") ? `http://[${host}]:${port}` : `http://${host}:${port}`;
     this.pool = new Pool(origin, {
+      socketPath,
       connections: this.spec.concurrency,
       pipelining: 1,
       keepAliveTimeout: 60_000,

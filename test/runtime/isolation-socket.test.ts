@@ -1,0 +1,52 @@
+import { readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLocalHost } from "../../runtime/local/index.ts";
+import type { FunctionHost } from "../../runtime/port.ts";
+import { ctx, fixtureFunction, request, scratch, targetOf } from "./helpers.ts";
+
+/** The sockets a process holds, by inode. */
+function socketInodes(pid: number): Set<string> {
+  const out = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: "utf8" }) ?? "");
+    if (m) out.add(m[1]!);
+  }
+  return out;
+}
+
+// A function instance must be reachable through the router only: it listens on a Unix socket in
+// a folder private to the platform's user, never on a TCP port another local process could call
+// with forged x-ferry-* headers.
+describe.runIf(process.platform === "linux")("local host: how instances are reached", () => {
+  let s: Awaited<ReturnType<typeof scratch>>;
+  let host: FunctionHost;
+  beforeAll(async () => {
+    s = await scratch();
+    host = createLocalHost({ blobs: s.blobs, cacheDir: s.cacheDir });
+  });
+  afterAll(async () => {
+    await host.close();
+    await s.cleanup();
+  });
+
+  it("listens on a private Unix socket, not on TCP, and the socket goes away with the host", async () => {
+    const fn = await fixtureFunction(s.blobs, "dpl_sock", "web-hello.mjs");
+    const { pid } = (await (await host.invoke(targetOf("dpl_sock", fn), request("/web-hello"), ctx())).json()) as { pid: number };
+    const inodes = socketInodes(pid);
+
+    const tcpListening = ["/proc/net/tcp", "/proc/net/tcp6"].flatMap((f) =>
+      readFileSync(f, "utf8").trim().split("\n").slice(1).map((l) => l.trim().split(/\s+/)).filter((c) => c[3] === "0A" && inodes.has(c[9]!)),
+    );
+    expect(tcpListening).toEqual([]);
+
+    const unixPaths = readFileSync("/proc/net/unix", "utf8").trim().split("\n").slice(1).map((l) => l.trim().split(/\s+/)).filter((c) => inodes.has(c[6]!) && c[7]).map((c) => c[7]!);
+    // the listening socket, and the accepted connections that carry its name
+    expect(new Set(unixPaths).size).toBe(1);
+    const dir = dirname(unixPaths[0]!);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+
+    await host.close();
+    expect(() => statSync(dir)).toThrow();
+  });
+});
