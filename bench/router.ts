@@ -5,7 +5,7 @@ import { ROOT, removeHome, runFerryProcess, startPlatformProcess, type RunningPl
 import { startTarget } from "./targets/spawn.ts";
 import { load, type LoadResult } from "./load.ts";
 import { fmt, median, type BenchResult } from "./stats.ts";
-import { childCount } from "./procs.ts";
+import { childCount, cpuMs, descendants } from "./procs.ts";
 
 const BOOTSTRAP = join(ROOT, "runtime/local/bootstrap.mjs");
 const HELLO = join(ROOT, "bench/targets/hello-server.mjs");
@@ -29,15 +29,14 @@ async function deploy(platform: RunningPlatform, app: string, name: string) {
   return { ...d, host: new URL(d.url).host };
 }
 
-const medianRun = (runs: LoadResult[]) => [...runs].sort((a, b) => a.rps - b.rps)[runs.length >> 1]!;
 const describe = (r: LoadResult) => `${fmt(r.rps, 0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${r.errors || r.non2xx ? `, ${r.errors} errors, ${r.non2xx} non-2xx` : ""}`;
 
 /** Warm function through the router vs a minimal undici proxy vs bare node:http; static files too.
  * The proxy fronts one instance; the app's ferry.json lets one Ferry instance take all the load
  * too (maxConcurrency 100), so the ratio measures the routing layer, not the scale-out policy. */
 export async function benchRouter(opts: { seconds?: number; rounds?: number } = {}): Promise<BenchResult[]> {
-  const seconds = opts.seconds ?? 3;
-  const rounds = opts.rounds ?? 5;
+  const seconds = opts.seconds ?? 2;
+  const rounds = opts.rounds ?? 9;
   const platform = await startPlatformProcess();
   const targets: { stop: () => void }[] = [];
   try {
@@ -56,34 +55,44 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
     const bare = await startTarget(HELLO);
     targets.push(bare);
 
-    // each measured run gets a one-second warm-up of its own: fresh connections, caches and JIT
-    // state after the other contender ran, for both alike
+    // each measured run gets a warm-up of its own: fresh connections, caches and JIT state after
+    // the other contender ran, for both alike
     const run = async (url: string, host?: string) => {
-      await load(url, { host, seconds: 1 });
+      await load(url, { host, seconds: 0.5 });
       return load(url, { host, seconds });
+    };
+    /** a run, with the CPU time the serving processes spent per request */
+    const measured = async (url: string, host: string | undefined, pids: () => number[]) => {
+      await load(url, { host, seconds: 0.5 });
+      const ps = pids();
+      const before = ps.map(cpuMs);
+      const r = await load(url, { host, seconds });
+      return { ...r, cpuUs: ps.map((p, i) => ((cpuMs(p) - before[i]!) * 1000) / Math.max(r.total, 1)) };
     };
     const proxyUrl = `http://127.0.0.1:${proxy.port}/api/hello`;
     const ferryUrl = `${routerUrl}/api/hello`;
+    const ferryPids = () => [platform.proc.pid!, ...descendants(platform.proc.pid!)];
+    const proxyPids = () => [proxy.proc.pid!, instance.proc.pid!];
     await run(ferryUrl, hello.host); // warm-up: JIT, pools, caches
     await run(proxyUrl);
     const bareR = await run(`http://127.0.0.1:${bare.port}/`);
-    // the machine is shared: alternate the contenders over several rounds (swapping who goes
-    // first) and compare medians, so a noisy moment hits both alike
-    const proxyRuns: LoadResult[] = [];
-    const ferryRuns: LoadResult[] = [];
+    // The machine is shared and its speed drifts by tens of percent within a minute. So the two
+    // run in short back-to-back pairs (swapping who goes first), each pair gives a ratio, and the
+    // result is the median pair: a slow moment hits both halves of a pair alike.
+    const pairs: { ferry: Measured; proxy: Measured }[] = [];
     for (let i = 0; i < rounds; i++) {
       if (i % 2) {
-        ferryRuns.push(await run(ferryUrl, hello.host));
-        proxyRuns.push(await run(proxyUrl));
+        const ferry = await measured(ferryUrl, hello.host, ferryPids);
+        pairs.push({ ferry, proxy: await measured(proxyUrl, undefined, proxyPids) });
       } else {
-        proxyRuns.push(await run(proxyUrl));
-        ferryRuns.push(await run(ferryUrl, hello.host));
+        const proxy = await measured(proxyUrl, undefined, proxyPids);
+        pairs.push({ proxy, ferry: await measured(ferryUrl, hello.host, ferryPids) });
       }
     }
-    const proxyR = medianRun(proxyRuns);
-    const ferryR = medianRun(ferryRuns);
-    const ratio = ferryR.rps / proxyR.rps;
-    const perRound = ferryRuns.map((f, i) => fmt(f.rps / proxyRuns[i]!.rps, 2)).join(", ");
+    const ratios = pairs.map((p) => p.ferry.rps / p.proxy.rps);
+    const ratio = median(ratios);
+    const mid = pairs[ratios.indexOf([...ratios].sort((a, b) => a - b)[rounds >> 1]!)]!;
+    const cpu = (m: Measured, names: string[]) => m.cpuUs.map((us, i) => `${names[i] ?? "instance"} ${fmt(us, 0)}`).join(" + ") + " µs";
 
     const file = join(ROOT, "bench/apps/static/page.html");
     const bareFile = await startTarget(HELLO, [], { FILE: file });
@@ -98,7 +107,15 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
         ratio,
         target: ">= 0.85x the minimal undici proxy",
         ok: ratio >= 0.85,
-        details: { "bare node:http": describe(bareR), "undici proxy (median round)": describe(proxyR), "ferry router (median round)": describe(ferryR), "ratio per round": perRound, "ferry / bare": fmt(ferryR.rps / bareR.rps, 2) },
+        details: {
+          "bare node:http": describe(bareR),
+          "undici proxy (median pair)": describe(mid.proxy),
+          "ferry router (median pair)": describe(mid.ferry),
+          "ratio per pair": ratios.map((r) => fmt(r, 2)).join(", "),
+          "CPU per request, ferry (median pair)": cpu(mid.ferry, ["platform"]),
+          "CPU per request, proxy (median pair)": cpu(mid.proxy, ["proxy", "instance"]),
+          "ferry / bare": fmt(mid.ferry.rps / bareR.rps, 2),
+        },
       },
       {
         name: `router: static file (${readFileSync(file).length} B)`,
@@ -114,6 +131,8 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
     await removeHome(platform.home);
   }
 }
+
+type Measured = LoadResult & { cpuUs: number[] };
 
 /** Cold start: first response from zero instances vs spawning node and answering once. */
 export async function benchColdStart(opts: { runs?: number } = {}): Promise<BenchResult> {
