@@ -240,7 +240,7 @@ export function forwardToNode(
     if (settled) return;
     settled = true;
     out.off("close", onClose);
-    out.off("drain", onDrain);
+    if (waitingForDrain) out.off("drain", onDrain);
     // 499: the visitor closed the connection first (nginx's convention), not a function failure
     settle(clientGone ? 499 : status, err);
   };
@@ -253,6 +253,8 @@ export function forwardToNode(
     clientGone = true;
     abort(new Error("the client went away"));
   };
+  // listened for only once a write backs up: most responses never fill the socket's buffer
+  let waitingForDrain = false;
   const onDrain = () => resume?.();
   // the visitor may have left while the request was being routed: "close" has fired already and
   // will not again, and a write to the dead socket would pause the exchange until maxDuration
@@ -263,7 +265,6 @@ export function forwardToNode(
     return { response: Promise.resolve(sent), abort() {} };
   }
   out.on("close", onClose);
-  out.on("drain", onDrain);
 
   const handler: Dispatcher.DispatchHandler = {
     onConnect(a) {
@@ -290,7 +291,12 @@ export function forwardToNode(
       return true;
     },
     onData(chunk) {
-      return out.write(chunk);
+      if (out.write(chunk)) return true;
+      if (!waitingForDrain) {
+        waitingForDrain = true;
+        out.on("drain", onDrain);
+      }
+      return false;
     },
     onComplete() {
       if (!out.writableEnded) out.end();
