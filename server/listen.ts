@@ -1,5 +1,5 @@
 import { createAdaptorServer } from "@hono/node-server";
-import type { Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface Listening {
@@ -8,9 +8,12 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Serves a Web `fetch` handler on loopback (or `hostname`); port 0 picks a free port. */
-export async function listen(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname = "127.0.0.1"): Promise<Listening> {
-  const server = createAdaptorServer({ fetch }) as Server;
+export type Handler = { fetch: (req: Request) => Response | Promise<Response> } | { listener: RequestListener };
+
+/** Serves a Web `fetch` handler (or a Node listener) on loopback (or `hostname`); port 0 picks a
+ * free port. */
+export async function listen(handler: Handler, port: number, hostname = "127.0.0.1"): Promise<Listening> {
+  const server = "listener" in handler ? createServer(handler.listener) : (createAdaptorServer({ fetch: handler.fetch }) as Server);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -10,6 +10,7 @@ import { createBuildRunner } from "../api/services/builds.ts";
 import { runBuildInChild } from "../builder/child.ts";
 import { createLocalHost } from "../runtime/local/host.ts";
 import { createRouter } from "../router/app.ts";
+import { nodeListener } from "../router/node.ts";
 import { createResolver } from "../router/resolver.ts";
 import { startDynalite, localAwsConfig } from "./services/dynalite.ts";
 import { ensureAdmin } from "./bootstrap-admin.ts";
@@ -59,9 +60,9 @@ export async function startPlatform(opts: PlatformOptions) {
   const host = createLocalHost({ blobs, cacheDir: paths.functionCache, idleTimeoutMs: opts.idleTimeoutMs, onLog: (e) => logs.append(e) });
   const resolver = createResolver({ metadata, blobs, domain, encryptor });
   const router = createRouter({ domain, resolve: resolver.resolve, host, blobs });
-  // the router's own handler, not Hono's dispatch: it answers every path the same way, and the
-  // data plane's hot path should not pay for a context and a route match per request
-  const routerServer = await listen(router.fetch, opts.routerPort ?? 0, opts.hostname);
+  // the router gets its own thin Node adapter rather than the general Web one: the data plane's
+  // hot path writes a function's response straight into the socket and builds no Web Request
+  const routerServer = await listen({ listener: nodeListener(router.fetch) }, opts.routerPort ?? 0, opts.hostname);
   const routerUrl = routerServer.url;
   const urlFor = (label: string) => `http://${label}.${domain}:${routerServer.port}`;
 
@@ -100,7 +101,7 @@ export async function startPlatform(opts: PlatformOptions) {
     onHostsChanged: (labels) => labels.forEach((l) => resolver.invalidate(l)),
     onDeploymentRemoved: (id) => void host.evict(id).catch(() => {}),
   });
-  const apiServer = await listen(api.app.fetch, opts.apiPort ?? 0, opts.hostname);
+  const apiServer = await listen({ fetch: api.app.fetch }, opts.apiPort ?? 0, opts.hostname);
 
   await builds.recover();
 

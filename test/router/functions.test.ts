@@ -1,17 +1,24 @@
 import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { request as undiciRequest } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRouter } from "../../router/index.ts";
+import { createRouter, nodeListener, type Router } from "../../router/index.ts";
 import { createLocalHost } from "../../runtime/local/index.ts";
 import type { FunctionHost } from "../../runtime/port.ts";
 import { fixtureFunction, scratch } from "../runtime/helpers.ts";
 import { fakeResolve, output, ready, staticFile } from "./helpers.ts";
 
 // The router in front of the real local host, served over loopback HTTP.
-describe("router: functions over HTTP", () => {
+// Served both ways the router can be: Hono's general Node adapter, and the thin listener the
+// platform runs (which writes function responses straight into the socket).
+const SERVERS: [string, (router: Router) => Server][] = [
+  ["Hono's Node adapter", (router) => serve({ fetch: router.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server],
+  ["the platform's Node listener", (router) => createServer(nodeListener(router.fetch)).listen(0, "127.0.0.1")],
+];
+
+describe.each(SERVERS)("router: functions over HTTP (%s)", (_name, start) => {
   let s: Awaited<ReturnType<typeof scratch>>;
   let host: FunctionHost;
   let server: Server;
@@ -32,13 +39,13 @@ describe("router: functions over HTTP", () => {
     ];
     const files = [await staticFile(s.blobs, "index.html", "home")];
     const env = { FERRY_DEPLOYMENT_ID: dep, FERRY_ENV: "preview", GREETING: "hi" };
-    const { app } = createRouter({
+    const router = createRouter({
       domain: "localhost",
       resolve: fakeResolve({ app: ready(output(files, functions, { rewrites: [{ source: "/u/:id", destination: "/api/users/:id" }] }), { id: dep }, env) }),
       host,
       blobs: s.blobs,
     });
-    server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
+    server = start(router);
     await new Promise((r) => server.once("listening", r));
     port = (server.address() as AddressInfo).port;
   });

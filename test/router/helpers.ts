@@ -1,4 +1,8 @@
 import { createHash } from "node:crypto";
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Router } from "../../router/app.ts";
+import { nodeListener } from "../../router/node.ts";
 import type { BlobStore } from "../../core/blobs/port.ts";
 import type { BuildOutput, BuiltFunction, Deployment, RouteConfig, StaticFile } from "../../core/types.ts";
 import type { Resolved } from "../../router/resolver.ts";
@@ -43,3 +47,56 @@ export const ready = (out: BuildOutput, over: Partial<Deployment> = {}, env: Rec
   output: out,
   env,
 });
+
+/** How a test talks to a router: Hono's `app.request()` signature, whatever serves it. */
+export interface RouterClient {
+  request(url: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/**
+ * The ways the router is served, for suites that must hold for each: Hono's in-process
+ * `app.request()`, and the Node listener the platform runs, over real loopback HTTP (where the
+ * request target is sent exactly as written, without URL normalization).
+ */
+export const ADAPTERS: [string, (router: Router) => RouterClient][] = [
+  ["in-process app.request", (router) => ({ request: async (url, init) => router.app.request(url, init), close: async () => {} })],
+  ["Node listener over loopback", nodeClient],
+];
+
+function nodeClient(router: Router): RouterClient {
+  let started: Promise<{ server: Server; port: number }> | null = null;
+  const start = () =>
+    (started ??= new Promise((resolve) => {
+      const server = createServer(nodeListener(router.fetch));
+      server.listen(0, "127.0.0.1", () => resolve({ server, port: (server.address() as AddressInfo).port }));
+    }));
+  return {
+    async request(url, init = {}) {
+      const { port } = await start();
+      const from = url.indexOf("//") + 2;
+      const slash = url.indexOf("/", from);
+      const headers: Record<string, string> = { host: url.slice(from, slash < 0 ? undefined : slash) };
+      new Headers(init.headers).forEach((v, k) => (headers[k] = v));
+      // node:http sends the path exactly as given (undici would normalize `..` and backslashes)
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = httpRequest({ host: "127.0.0.1", port, path: slash < 0 ? "/" : url.slice(slash), method: init.method ?? "GET", headers }, resolve);
+        req.once("error", reject);
+        req.end(init.body as string | Buffer | undefined);
+      });
+      const out = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) for (const one of [v].flat()) if (one !== undefined) out.append(k, one);
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      const bytes = Buffer.concat(chunks);
+      const nullBody = [101, 103, 204, 205, 304].includes(res.statusCode!);
+      return new Response(nullBody ? null : bytes, { status: res.statusCode, headers: out });
+    },
+    async close() {
+      if (!started) return;
+      const { server } = await started;
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}

@@ -3,7 +3,7 @@ import { createRouter } from "../../router/index.ts";
 import type { FunctionHost } from "../../runtime/port.ts";
 import { FerryError } from "../../core/errors.ts";
 import { scratch } from "../runtime/helpers.ts";
-import { deployment, fakeResolve, output, ready, staticFile } from "./helpers.ts";
+import { ADAPTERS, deployment, fakeResolve, output, ready, staticFile, type RouterClient } from "./helpers.ts";
 import type { Resolved } from "../../router/resolver.ts";
 
 /** A function host whose functions fail the way the real one reports failures. */
@@ -26,9 +26,10 @@ const fnOut = (route: string) => ({
 });
 
 // Host -> deployment, deployment states, and how errors are shown to visitors.
-describe("router: hosts and visitor errors", () => {
+describe.each(ADAPTERS)("router: hosts and visitor errors (%s)", (_adapter, serve) => {
   let table: Record<string, Resolved>;
-  let app: ReturnType<typeof createRouter>["app"];
+  let app: RouterClient;
+  const clients: RouterClient[] = [];
   let blobs: Awaited<ReturnType<typeof scratch>>["blobs"];
   let cleanup: () => Promise<unknown>;
 
@@ -44,10 +45,14 @@ describe("router: hosts and visitor errors", () => {
       "stopped-1": { deployment: deployment({ state: "CANCELED" }), output: null, env: {} },
       "crashy-1": ready(output([], [fnOut("/api/x")])),
     };
-    app = createRouter({ domain: "localhost", resolve: fakeResolve(table), host: failingHost(new FerryError("function_crashed", "exit code 1: secret detail", 502)), blobs }).app;
+    app = serve(createRouter({ domain: "localhost", resolve: fakeResolve(table), host: failingHost(new FerryError("function_crashed", "exit code 1: secret detail", 502)), blobs }));
+    clients.push(app);
   });
 
-  afterAll(() => cleanup());
+  afterAll(async () => {
+    for (const c of clients) await c.close();
+    await cleanup();
+  });
 
   it("serves a deployment by host label, ignoring port and case", async () => {
     for (const host of ["site-abc12345.localhost", "SITE-ABC12345.LocalHost:3000", "site.localhost:8080"]) {
@@ -98,12 +103,15 @@ describe("router: hosts and visitor errors", () => {
     const body = await res.json();
     expect(body.error.code).toBe("function_crashed");
     expect(JSON.stringify(body)).not.toContain("secret detail");
-    const slow = createRouter({
-      domain: "localhost",
-      resolve: fakeResolve(table),
-      host: failingHost(new FerryError("function_timeout", "too slow", 504)),
-      blobs,
-    }).app;
+    const slow = serve(
+      createRouter({
+        domain: "localhost",
+        resolve: fakeResolve(table),
+        host: failingHost(new FerryError("function_timeout", "too slow", 504)),
+        blobs,
+      }),
+    );
+    clients.push(slow);
     const t = await slow.request("http://crashy-1.localhost/api/x", { headers: { accept: "text/html" } });
     expect(t.status).toBe(504);
     expect(await t.text()).toContain("function_timeout");

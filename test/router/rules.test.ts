@@ -3,7 +3,7 @@ import { createRouter } from "../../router/index.ts";
 import type { FunctionHost, FunctionTarget, InvokeContext } from "../../runtime/port.ts";
 import type { BuiltFunction, RouteConfig, StaticFile } from "../../core/types.ts";
 import { scratch } from "../runtime/helpers.ts";
-import { fakeResolve, output, ready, staticFile } from "./helpers.ts";
+import { ADAPTERS, fakeResolve, output, ready, staticFile, type RouterClient } from "./helpers.ts";
 
 /** Records what would be invoked, and answers with it (applying responseHeaders, as hosts must). */
 const echoHost: FunctionHost = {
@@ -25,7 +25,8 @@ const fn = (name: string, route: string): BuiltFunction => ({
 
 // Routing rules in order: redirects, headers, cleanUrls/trailingSlash, filesystem, functions,
 // rewrites, 404.
-describe("router: rules", () => {
+describe.each(ADAPTERS)("router: rules (%s)", (_adapter, serve) => {
+  const clients: RouterClient[] = [];
   let files: StaticFile[];
   let cleanup: () => Promise<unknown>;
   let blobs: Awaited<ReturnType<typeof scratch>>["blobs"];
@@ -46,10 +47,16 @@ describe("router: rules", () => {
       await staticFile(blobs, "app.js", "js", "text/javascript"),
     ];
   });
-  afterAll(() => cleanup());
+  afterAll(async () => {
+    for (const c of clients) await c.close();
+    await cleanup();
+  });
 
-  const appWith = (routes: RouteConfig) =>
-    createRouter({ domain: "localhost", resolve: fakeResolve({ site: ready(output(files, functions, routes)) }), host: echoHost, blobs }).app;
+  const appWith = (routes: RouteConfig) => {
+    const client = serve(createRouter({ domain: "localhost", resolve: fakeResolve({ site: ready(output(files, functions, routes)) }), host: echoHost, blobs }));
+    clients.push(client);
+    return client;
+  };
   const get = (app: ReturnType<typeof appWith>, path: string, method = "GET") => app.request(`http://site.localhost${path}`, { method });
 
   it("routes functions by specificity, with decoded params", async () => {
