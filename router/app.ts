@@ -106,7 +106,7 @@ export function createRouter(opts: RouterOptions): Router {
     }
 
     const notFound = t.files.get("404.html");
-    if (notFound && (req.method === "GET" || req.method === "HEAD")) return serveStatic(req, notFound, 404, withIds(extra, requestId));
+    if (notFound && (req.method === "GET" || req.method === "HEAD")) return serveStatic(req, notFound, 404, withIds(extra, requestId), nodeTarget(env));
     return errorResponse(req, 404, "not_found", requestId, extra ?? {});
   }
 
@@ -127,7 +127,7 @@ export function createRouter(opts: RouterOptions): Router {
     const file = findFile(t, decoded);
     if (file) {
       if (req.method !== "GET" && req.method !== "HEAD") return errorResponse(req, 405, "method_not_allowed", requestId, { ...extra, allow: "GET, HEAD" });
-      return serveStatic(req, file, 200, withIds(extra, requestId));
+      return serveStatic(req, file, 200, withIds(extra, requestId), nodeTarget(env));
     }
     const m = matchFunction(t, path);
     if (!m) return null;
@@ -194,6 +194,11 @@ export function canonicalPath(t: Pick<RouteTable, "cleanUrls" | "trailingSlash">
     p = p.replace(/\/+$/, "") || "/";
   }
   return p;
+}
+
+/** With Node's response at hand, static files are written straight into it too. */
+function nodeTarget(env: Bindings) {
+  return env?.outgoing ? { out: env.outgoing, sent: RESPONSE_ALREADY_SENT } : undefined;
 }
 
 function withIds(extra: Record<string, string> | null, requestId: string): Record<string, string> {

@@ -33,7 +33,7 @@ export function nodeListener(fetch: Fetch): (req: IncomingMessage, res: ServerRe
  */
 class NodeRequest {
   #incoming: IncomingMessage;
-  #headers: Headers | null = null;
+  #headers: NodeHeaders | null = null;
   readonly method: string;
   readonly url: string;
 
@@ -45,21 +45,34 @@ class NodeRequest {
   }
 
   get headers(): Headers {
-    if (!this.#headers) {
-      const h = new Headers();
-      const raw = this.#incoming.rawHeaders;
-      for (let i = 0; i < raw.length; i += 2) {
-        // HTTP/2 pseudo-headers (`:path`...) describe the request line, not headers
-        if (raw[i]!.charCodeAt(0) !== 58) h.append(raw[i]!, raw[i + 1]!);
-      }
-      this.#headers = h;
-    }
-    return this.#headers;
+    return (this.#headers ??= new NodeHeaders(this.#incoming)) as unknown as Headers;
   }
 
   get body(): ReadableStream<Uint8Array> | null {
     if (this.method === "GET" || this.method === "HEAD") return null;
     return Readable.toWeb(this.#incoming) as ReadableStream<Uint8Array>;
+  }
+}
+
+/** Read-only Headers over Node's parsed ones (names lower-cased, repeats joined as Headers
+ * joins them): what the router reads, without copying and validating every header. */
+class NodeHeaders {
+  #incoming: IncomingMessage;
+  constructor(incoming: IncomingMessage) {
+    this.#incoming = incoming;
+  }
+  get(name: string): string | null {
+    const v = this.#incoming.headers[name.toLowerCase()];
+    return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
+  }
+  has(name: string): boolean {
+    return this.#incoming.headers[name.toLowerCase()] !== undefined;
+  }
+  forEach(fn: (value: string, name: string) => void): void {
+    for (const name of Object.keys(this.#incoming.headers)) {
+      // HTTP/2 pseudo-headers (`:path`...) describe the request line, not headers
+      if (name.charCodeAt(0) !== 58) fn(this.get(name)!, name);
+    }
   }
 }
 

@@ -1,4 +1,6 @@
+import type { ServerResponse } from "node:http";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { constants as zc, createBrotliCompress, createGzip, brotliCompress, gzip } from "node:zlib";
 import { promisify } from "node:util";
 import type { BlobStore } from "../core/blobs/port.ts";
@@ -51,11 +53,12 @@ export function createStaticServer(blobs: BlobStore, cacheBytes = 64 * 1024 * 10
     if (!s) throw new FerryError("static_file_missing", `static file ${file.path} is missing from storage`, 502);
     const out = enc === "br" ? s.pipe(createBrotliCompress(BROTLI)) : enc === "gzip" ? s.pipe(createGzip()) : s;
     if (enc) s.once("error", (e) => out.destroy(e));
-    return Readable.toWeb(out) as ReadableStream<Uint8Array>;
+    return out;
   }
 
-  /** `status` is 200, or 404 when this is the deployment's custom 404 page. */
-  return async function serve(req: Request, file: StaticFile, status: number, extra: Record<string, string>): Promise<Response> {
+  /** `status` is 200, or 404 when this is the deployment's custom 404 page. With `node`, the
+   * answer is written straight into Node's response and `node.sent` is returned. */
+  return async function serve(req: Request, file: StaticFile, status: number, extra: Record<string, string>, node?: NodeTarget): Promise<Response> {
     const etag = `"${file.sha}"`;
     const compressible = COMPRESSIBLE.test(file.contentType);
     const headers: Record<string, string> = {
@@ -68,25 +71,22 @@ export function createStaticServer(blobs: BlobStore, cacheBytes = 64 * 1024 * 10
     if (compressible) headers.vary = "Accept-Encoding";
     const h = req.headers;
     const head = req.method === "HEAD";
+    const reply = (code: number, body: Buffer | NodeJS.ReadableStream | null = null) => send(code, headers, body, node);
 
-    if (status === 200 && etagMatches(h.get("if-none-match"), file.sha)) {
-      return new Response(null, { status: 304, headers });
-    }
+    if (status === 200 && etagMatches(h.get("if-none-match"), file.sha)) return reply(304);
 
     const rangeHeader = status === 200 ? h.get("range") : null;
     if (rangeHeader && ifRangeHolds(h.get("if-range"), etag)) {
       const range = parseRange(rangeHeader, file.size);
       if (range === "unsatisfiable") {
         headers["content-range"] = `bytes */${file.size}`;
-        return new Response(null, { status: 416, headers });
+        return reply(416);
       }
       if (range) {
         headers["content-range"] = `bytes ${range.start}-${range.end}/${file.size}`;
         headers["content-length"] = String(range.end - range.start + 1);
-        if (head) return new Response(null, { status: 206, headers });
-        const body =
-          file.size <= SMALL ? (await bytes(file, null)).subarray(range.start, range.end + 1) : await stream(file, null, range);
-        return new Response(body as BodyInit, { status: 206, headers });
+        if (head) return reply(206);
+        return reply(206, file.size <= SMALL ? (await bytes(file, null)).subarray(range.start, range.end + 1) : await stream(file, null, range));
       }
     }
 
@@ -98,16 +98,36 @@ export function createStaticServer(blobs: BlobStore, cacheBytes = 64 * 1024 * 10
     }
     if (head) {
       if (!enc) headers["content-length"] = String(file.size);
-      return new Response(null, { status, headers });
+      return reply(status);
     }
     if (file.size <= SMALL) {
       const body = await bytes(file, enc);
       headers["content-length"] = String(body.length);
-      return new Response(body as Uint8Array<ArrayBuffer>, { status, headers });
+      return reply(status, body);
     }
     if (!enc) headers["content-length"] = String(file.size);
-    return new Response(await stream(file, enc), { status, headers });
+    return reply(status, await stream(file, enc));
   };
+}
+
+/** Node's response to write into, and what to answer once it is written. */
+export interface NodeTarget {
+  out: ServerResponse;
+  sent: Response;
+}
+
+function send(status: number, headers: Record<string, string>, body: Buffer | NodeJS.ReadableStream | null, node: NodeTarget | undefined): Response {
+  if (!node) {
+    const web = body === null ? null : Buffer.isBuffer(body) ? body : (Readable.toWeb(body as Readable) as ReadableStream<Uint8Array>);
+    return new Response(web as BodyInit | null, { status, headers });
+  }
+  const out = node.out;
+  out.writeHead(status, headers);
+  if (body === null) out.end();
+  else if (Buffer.isBuffer(body)) out.end(body);
+  // a visitor who leaves ends the pipeline, which closes the file being read
+  else pipeline(body, out).catch(() => {});
+  return node.sent;
 }
 
 /** Weak comparison, accepting the tags of compressed variants too. */
