@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
 import { ROOT, removeHome, runFerryProcess, startPlatformProcess, type RunningPlatform } from "../test/helpers/platform-process.ts";
@@ -52,11 +53,17 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
     targets.push(instance);
     const proxy = await startTarget(PROXY, [], { UPSTREAM: `http://127.0.0.1:${instance.port}` });
     targets.push(proxy);
+    // Ferry reaches its instances over Unix sockets; the same proxy over one too, for comparison
+    const socket = join(tmpdir(), `ferry-bench-${process.pid}.sock`);
+    const unixInstance = await startTarget(BOOTSTRAP, [bundle, socket], {}, ["--enable-source-maps", "--max-old-space-size=1024"]);
+    targets.push({ stop: () => (unixInstance.stop(), rmSync(socket, { force: true })) });
+    const unixProxy = await startTarget(PROXY, [], { UPSTREAM_SOCKET: socket });
+    targets.push(unixProxy);
     const bare = await startTarget(HELLO);
     targets.push(bare);
 
     // each measured run gets a warm-up of its own: fresh connections, caches and JIT state after
-    // the other contender ran, for both alike
+    // the other contenders ran, for all alike
     const run = async (url: string, host?: string) => {
       await load(url, { host, seconds: 0.5 });
       return load(url, { host, seconds });
@@ -71,27 +78,30 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
     };
     const proxyUrl = `http://127.0.0.1:${proxy.port}/api/hello`;
     const ferryUrl = `${routerUrl}/api/hello`;
-    const ferryPids = () => [platform.proc.pid!, ...descendants(platform.proc.pid!)];
-    const proxyPids = () => [proxy.proc.pid!, instance.proc.pid!];
-    await run(ferryUrl, hello.host); // warm-up: JIT, pools, caches
-    await run(proxyUrl);
+    const contenders = {
+      ferry: () => measured(ferryUrl, hello.host, () => [platform.proc.pid!, ...descendants(platform.proc.pid!)]),
+      proxy: () => measured(proxyUrl, undefined, () => [proxy.proc.pid!, instance.proc.pid!]),
+      unixProxy: () => measured(`http://127.0.0.1:${unixProxy.port}/api/hello`, undefined, () => [unixProxy.proc.pid!, unixInstance.proc.pid!]),
+    };
+    const names = Object.keys(contenders) as (keyof typeof contenders)[];
+    for (const name of names) await contenders[name](); // warm-up: JIT, pools, caches
     const bareR = await run(`http://127.0.0.1:${bare.port}/`);
-    // The machine is shared and its speed drifts by tens of percent within a minute. So the two
-    // run in short back-to-back pairs (swapping who goes first), each pair gives a ratio, and the
-    // result is the median pair: a slow moment hits both halves of a pair alike.
-    const pairs: { ferry: Measured; proxy: Measured }[] = [];
+    // The machine is shared and its speed drifts by tens of percent within a minute. So the
+    // contenders run in short back-to-back rounds (rotating who goes first), each round gives a
+    // ratio, and the result is the median round: a slow moment hits a whole round alike.
+    const all: Record<keyof typeof contenders, Measured>[] = [];
     for (let i = 0; i < rounds; i++) {
-      if (i % 2) {
-        const ferry = await measured(ferryUrl, hello.host, ferryPids);
-        pairs.push({ ferry, proxy: await measured(proxyUrl, undefined, proxyPids) });
-      } else {
-        const proxy = await measured(proxyUrl, undefined, proxyPids);
-        pairs.push({ proxy, ferry: await measured(ferryUrl, hello.host, ferryPids) });
+      const round = {} as Record<keyof typeof contenders, Measured>;
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(i + k) % names.length]!;
+        round[name] = await contenders[name]();
       }
+      all.push(round);
     }
-    const ratios = pairs.map((p) => p.ferry.rps / p.proxy.rps);
+    const ratios = all.map((r) => r.ferry.rps / r.proxy.rps);
     const ratio = median(ratios);
-    const mid = pairs[ratios.indexOf([...ratios].sort((a, b) => a - b)[rounds >> 1]!)]!;
+    const mid = all[ratios.indexOf([...ratios].sort((a, b) => a - b)[rounds >> 1]!)]!;
+    const unixRatios = all.map((r) => r.ferry.rps / r.unixProxy.rps);
     const cpu = (m: Measured, names: string[]) => m.cpuUs.map((us, i) => `${names[i] ?? "instance"} ${fmt(us, 0)}`).join(" + ") + " µs";
 
     const file = join(ROOT, "bench/apps/static/page.html");
@@ -109,11 +119,12 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
         ok: ratio >= 0.85,
         details: {
           "bare node:http": describe(bareR),
-          "undici proxy (median pair)": describe(mid.proxy),
-          "ferry router (median pair)": describe(mid.ferry),
-          "ratio per pair": ratios.map((r) => fmt(r, 2)).join(", "),
-          "CPU per request, ferry (median pair)": cpu(mid.ferry, ["platform"]),
-          "CPU per request, proxy (median pair)": cpu(mid.proxy, ["proxy", "instance"]),
+          "undici proxy (median round)": describe(mid.proxy),
+          "ferry router (median round)": describe(mid.ferry),
+          "ratio per round": ratios.map((r) => fmt(r, 2)).join(", "),
+          "CPU per request, ferry (median round)": cpu(mid.ferry, ["platform"]),
+          "CPU per request, proxy (median round)": cpu(mid.proxy, ["proxy", "instance"]),
+          "vs the same proxy over a Unix socket, as Ferry reaches its instances (median round)": `${fmt(median(unixRatios), 2)}x (${describe(mid.unixProxy)})`,
           "ferry / bare": fmt(mid.ferry.rps / bareR.rps, 2),
         },
       },
