@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BlobStore } from "../../core/blobs/port.ts";
@@ -40,7 +40,7 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
   // be deep) in a folder mkdtemp creates private to this user
   let sockets: Promise<string> | null = null;
   let socketSeq = 0;
-  const socketDir = () => (sockets ??= mkdtemp(join(tmpdir(), "ferry-fn-")));
+  const socketDir = () => (sockets ??= sweepStaleSocketDirs().then(() => mkdtemp(join(tmpdir(), `${SOCKET_DIR_PREFIX}${process.pid}-`))));
 
   const reaper = setInterval(() => {
     const now = Date.now();
@@ -182,6 +182,29 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
       if (sockets) await rm(await sockets, { recursive: true, force: true });
     },
   };
+}
+
+const SOCKET_DIR_PREFIX = "ferry-sockets-";
+
+/** Socket folders of platforms that are gone (killed, so never closed): removed, so the temp
+ * folder does not collect them. Only a folder whose pid no longer exists is touched. */
+async function sweepStaleSocketDirs(): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = name.startsWith(SOCKET_DIR_PREFIX) ? /^(\d+)-/.exec(name.slice(SOCKET_DIR_PREFIX.length)) : null;
+    if (!m || alive(Number(m[1]))) continue;
+    await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, under another user
+    return (e as NodeJS.ErrnoException).code !== "ESRCH";
+  }
 }
 
 /** The error a visitor sees when the connection to an instance broke: a crash names the exit. */

@@ -1,5 +1,7 @@
-import { readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalHost } from "../../runtime/local/index.ts";
 import type { FunctionHost } from "../../runtime/port.ts";
@@ -28,6 +30,21 @@ describe.runIf(process.platform === "linux")("local host: how instances are reac
   afterAll(async () => {
     await host.close();
     await s.cleanup();
+  });
+
+  it("clears the socket folders of platforms that were killed", async () => {
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+    const stale = join(tmpdir(), `ferry-sockets-${dead}-test`);
+    mkdirSync(stale, { recursive: true });
+    writeFileSync(join(stale, "1.sock"), "");
+    const other = createLocalHost({ blobs: s.blobs, cacheDir: s.cacheDir });
+    try {
+      const fn = await fixtureFunction(s.blobs, "dpl_sweep", "web-hello.mjs");
+      expect((await other.invoke(targetOf("dpl_sweep", fn), request("/web-hello"), ctx())).status).toBe(200);
+      expect(existsSync(stale)).toBe(false);
+    } finally {
+      await other.close();
+    }
   });
 
   it("listens on a private Unix socket, not on TCP, and the socket goes away with the host", async () => {
