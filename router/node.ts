@@ -40,8 +40,14 @@ class NodeRequest {
   constructor(incoming: IncomingMessage) {
     this.#incoming = incoming;
     this.method = incoming.method ?? "GET";
-    const encrypted = (incoming.socket as { encrypted?: boolean } | null)?.encrypted;
-    this.url = `${encrypted ? "https" : "http"}://${incoming.headers.host ?? ""}${incoming.url ?? "/"}`;
+    const target = incoming.url ?? "/";
+    if (target.startsWith("http://") || target.startsWith("https://")) {
+      // absolute-form (`GET http://host/path`), which servers must accept: it names the host itself
+      this.url = target;
+    } else {
+      const encrypted = (incoming.socket as { encrypted?: boolean } | null)?.encrypted;
+      this.url = `${encrypted ? "https" : "http"}://${incoming.headers.host ?? ""}${target}`;
+    }
   }
 
   get headers(): Headers {

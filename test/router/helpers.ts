@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Router } from "../../router/app.ts";
+import type { FunctionHost } from "../../runtime/port.ts";
 import { nodeListener } from "../../router/node.ts";
 import type { BlobStore } from "../../core/blobs/port.ts";
 import type { BuildOutput, BuiltFunction, Deployment, RouteConfig, StaticFile } from "../../core/types.ts";
@@ -100,3 +101,13 @@ function nodeClient(router: Router): RouterClient {
     },
   };
 }
+
+/** A function host for deployments that have no functions. */
+export const noFunctions: FunctionHost = {
+  invoke: async () => {
+    throw new Error("no functions here");
+  },
+  evict: async () => {},
+  stats: () => ({ instances: 0, byDeployment: {} }),
+  close: async () => {},
+};

@@ -1,18 +1,8 @@
 import { gunzipSync, brotliDecompressSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRouter } from "../../router/index.ts";
-import type { FunctionHost } from "../../runtime/port.ts";
 import { scratch } from "../runtime/helpers.ts";
-import { ADAPTERS, fakeResolve, output, ready, staticFile, type RouterClient } from "./helpers.ts";
-
-const noFunctions: FunctionHost = {
-  invoke: async () => {
-    throw new Error("no functions here");
-  },
-  evict: async () => {},
-  stats: () => ({ instances: 0, byDeployment: {} }),
-  close: async () => {},
-};
+import { ADAPTERS, fakeResolve, noFunctions, output, ready, staticFile, type RouterClient } from "./helpers.ts";
 
 // Static files: validators, ranges, compression, index files, 404 page, and confinement.
 describe.each(ADAPTERS)("router: static files (%s)", (_adapter, serve) => {
