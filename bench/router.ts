@@ -63,13 +63,8 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
     const bare = await startTarget(HELLO);
     targets.push(bare);
 
-    // each measured run gets a warm-up of its own: fresh connections, caches and JIT state after
-    // the other contenders ran, for all alike
-    const run = async (url: string, host?: string) => {
-      await load(url, { host, seconds: 0.5 });
-      return load(url, { host, seconds });
-    };
-    /** a run, with the CPU time the serving processes spent per request */
+    /** A run, with the CPU time the serving processes spent per request. Each gets a warm-up of
+     * its own: fresh connections, caches and JIT state after the other contenders ran, for all alike. */
     const measured = async (url: string, host: string | undefined, pids: () => number[]) => {
       await load(url, { host, seconds: 0.5 });
       const ps = pids();
@@ -77,6 +72,7 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
       const r = await load(url, { host, seconds });
       return { ...r, cpuUs: ps.map((p, i) => ((cpuMs(p) - before[i]!) * 1000) / Math.max(r.total, 1)) };
     };
+    const run = (url: string, host?: string) => measured(url, host, () => []);
     const proxyUrl = `http://127.0.0.1:${proxy.port}/api/hello`;
     const ferryUrl = `${routerUrl}/api/hello`;
     const contenders = {

@@ -19,16 +19,15 @@ const ONE_WRITE = 1024 * 1024;
  */
 export function nodeListener(fetch: Fetch): (req: IncomingMessage, res: ServerResponse) => void {
   return (incoming, outgoing) => {
-    fetch(new NodeRequest(incoming) as unknown as Request, { incoming, outgoing }).then(
-      (res) => (res === RESPONSE_ALREADY_SENT ? undefined : writeResponse(res, outgoing)),
-      (err: Error) => fail(outgoing, err),
-    ).catch((err: Error) => fail(outgoing, err));
+    fetch(new NodeRequest(incoming) as unknown as Request, { incoming, outgoing })
+      .then((res) => (res === RESPONSE_ALREADY_SENT ? undefined : writeResponse(res, outgoing)))
+      .catch((err: Error) => fail(outgoing, err));
   };
 }
 
 /**
  * The parts of a Web Request the router uses, over Node's request: `method`, `url`, `headers`
- * (built on first use) and `body` (a stream over the request, on first use). It stands in for a
+ * (a read-only view of Node's) and `body` (a stream over the request, on first use). It stands in for a
  * Request only here, where the router is the one reading it.
  */
 class NodeRequest {

@@ -37,10 +37,12 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
   const pools = new Map<string, Map<string, FunctionPool>>();
   let closed = false;
   // functions' Unix sockets: a short path (socket paths are limited to ~100 bytes, FERRY_HOME may
-  // be deep) in a folder mkdtemp creates private to this user
+  // be deep) in a folder mkdtemp creates private to this user. Leftovers of killed platforms are
+  // swept from the start, so the first cold start does not wait for it.
+  const swept = sweepStaleSocketDirs();
   let sockets: Promise<string> | null = null;
   let socketSeq = 0;
-  const socketDir = () => (sockets ??= sweepStaleSocketDirs().then(() => mkdtemp(join(tmpdir(), `${SOCKET_DIR_PREFIX}${process.pid}-`))));
+  const socketDir = () => (sockets ??= swept.then(() => mkdtemp(join(tmpdir(), `${SOCKET_DIR_PREFIX}${process.pid}-`))));
 
   const reaper = setInterval(() => {
     const now = Date.now();
@@ -179,6 +181,7 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
       closed = true;
       clearInterval(reaper);
       await Promise.all([...pools.keys()].map((d) => stopDeployment(d, new FerryError("host_closed", "the function host is shut down", 503))));
+      await swept;
       if (sockets) await rm(await sockets, { recursive: true, force: true });
     },
   };

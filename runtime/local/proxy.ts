@@ -230,13 +230,11 @@ export function forwardToNode(
   const exchange = new NodeExchange(opts, out, sent, mapError, settle);
   // the visitor may have left while the request was being routed: "close" has fired already and
   // will not again, and a write to the dead socket would pause the exchange until maxDuration
-  if (out.destroyed) {
-    exchange.clientGone = true;
-    exchange.finish(null);
-    return { response: Promise.resolve(sent), abort() {} };
+  if (out.destroyed) exchange.leftBeforeStart();
+  else {
+    out.on("close", exchange.onClose);
+    dispatcher.dispatch({ method: opts.method, path: opts.path, headers: opts.headers, body: opts.body as never }, exchange);
   }
-  out.on("close", exchange.onClose);
-  dispatcher.dispatch({ method: opts.method, path: opts.path, headers: opts.headers, body: opts.body as never }, exchange);
   return exchange;
 }
 
@@ -244,7 +242,7 @@ export function forwardToNode(
  * rather than a dozen closures. */
 class NodeExchange implements Dispatcher.DispatchHandler {
   readonly response: Promise<Response>;
-  clientGone = false;
+  private clientGone = false;
   private resolveRes!: (r: Response) => void;
   private rejectRes!: (e: unknown) => void;
   private abortFn: ((err?: Error) => void) | null = null;
@@ -269,7 +267,14 @@ class NodeExchange implements Dispatcher.DispatchHandler {
     });
   }
 
-  finish(err: Error | null) {
+  /** The visitor was gone before anything was sent: nothing is, and the exchange ends as 499. */
+  leftBeforeStart() {
+    this.clientGone = true;
+    this.finish(null);
+    this.resolveRes(this.sent);
+  }
+
+  private finish(err: Error | null) {
     if (this.settled) return;
     this.settled = true;
     this.out.off("close", this.onClose);
