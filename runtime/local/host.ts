@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { chown, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BlobStore } from "../../core/blobs/port.ts";
@@ -8,7 +8,8 @@ import { Instance } from "./instance.ts";
 import type { LogSink } from "./logs.ts";
 import { createMaterializer } from "./materialize.ts";
 import { FunctionPool } from "./pool.ts";
-import { freePort } from "./ports.ts";
+import type { Sandbox } from "../../sandbox/port.ts";
+import { defaultSandbox } from "../../sandbox/default.ts";
 import { flattenHeaders, flattenRawHeaders, forward, forwardToNode, pathOf } from "./proxy.ts";
 
 export interface LocalHostOptions {
@@ -21,6 +22,14 @@ export interface LocalHostOptions {
   maxInstancesPerFunction?: number;
   /** how long a new instance may take to become ready; default 10 s */
   startTimeoutMs?: number;
+  /** instances of one deployment, all its functions together; default 16 */
+  maxInstancesPerDeployment?: number;
+  /** instances on this machine, all deployments together; default 64 */
+  maxInstancesTotal?: number;
+  /** processes and threads one instance may have; default 128 */
+  maxProcessesPerInstance?: number;
+  /** where tenant code runs; default: the platform's sandbox (bubblewrap + cgroups) */
+  sandbox?: Sandbox;
   onLog?: LogSink;
 }
 
@@ -31,6 +40,9 @@ const DEFAULTS = { memory: 1024, maxDuration: 30, maxConcurrency: 10 };
 export function createLocalHost(opts: LocalHostOptions): FunctionHost {
   const idleMs = opts.idleTimeoutMs ?? 5 * 60_000;
   const maxInstances = opts.maxInstancesPerFunction ?? 4;
+  const perDeployment = opts.maxInstancesPerDeployment ?? 16;
+  const total = opts.maxInstancesTotal ?? 64;
+  const sandbox = opts.sandbox ?? defaultSandbox();
   const materializer = createMaterializer(opts.blobs, opts.cacheDir);
   const onLog = opts.onLog;
   /** deploymentId -> function name -> pool; two lookups, no key string built per request */
@@ -41,13 +53,15 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
   // swept from the start, so the first cold start does not wait for it.
   const swept = sweepStaleSocketDirs();
   let sockets: Promise<string> | null = null;
-  let socketSeq = 0;
+  let instanceSeq = 0;
   const socketDir = () => (sockets ??= swept.then(() => mkdtemp(join(tmpdir(), `${SOCKET_DIR_PREFIX}${process.pid}-`))));
 
   const reaper = setInterval(() => {
     const now = Date.now();
     for (const [dep, byFn] of pools) {
       for (const [name, pool] of byFn) {
+        // a refused fork does not end an instance: its log line is written from here
+        for (const inst of pool.instances) inst.checkLimits();
         pool.reap(now, idleMs);
         if (pool.idle) byFn.delete(name);
       }
@@ -66,7 +80,11 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
       const create = async () => {
         if (closed) throw new FerryError("host_closed", "the function host is shut down", 503);
         const dir = await materializer.ensure(target.deploymentId, fn);
-        const address = fn.handler === "server" ? { port: await freePort() } : { socket: join(await socketDir(), `${++socketSeq}.sock`) };
+        const n = ++instanceSeq;
+        // the instance's own folder, bound at /run/ferry: it listens there, and sees no other's
+        const runDir = join(await socketDir(), String(n));
+        await mkdir(runDir, { mode: 0o700 });
+        if (sandbox.owner) await chown(runDir, sandbox.owner.uid, sandbox.owner.gid);
         return new Instance(
           {
             deploymentId: target.deploymentId,
@@ -78,14 +96,52 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
             concurrency,
             env: target.env,
             startTimeoutMs: opts.startTimeoutMs ?? 10_000,
+            maxProcesses: opts.maxProcessesPerInstance ?? 128,
             onLog,
           },
-          address,
+          runDir,
+          sandbox,
+          `${target.deploymentId}-${n}`,
         );
       };
-      byFn.set(fn.name, (pool = new FunctionPool(create, concurrency, maxInstances)));
+      const room = () => capacity(target.deploymentId);
+      byFn.set(fn.name, (pool = new FunctionPool(create, concurrency, maxInstances, room)));
     }
     return pool;
+  }
+
+  const liveIn = (byFn: Map<string, FunctionPool> | undefined) => {
+    let n = 0;
+    for (const pool of byFn?.values() ?? []) n += pool.size;
+    return n;
+  };
+
+  /**
+   * Whether one more instance of a deployment may start: under its own cap and the machine's, so
+   * one app cannot take every core and all memory. At a cap the instance idle longest (of that
+   * deployment, or of any at the machine's cap) makes room; with none idle the start is refused.
+   */
+  function capacity(deploymentId: string): FerryError | null {
+    const own = pools.get(deploymentId);
+    if (liveIn(own) >= perDeployment && !stopIdlest(own ? [own] : [])) {
+      return new FerryError("deployment_instance_limit", `deployment ${deploymentId} already runs its maximum of ${perDeployment} instances, all busy`, 503);
+    }
+    let all = 0;
+    for (const byFn of pools.values()) all += liveIn(byFn);
+    if (all < total || stopIdlest([...pools.values()])) return null;
+    return new FerryError("platform_at_capacity", `this platform already runs its maximum of ${total} function instances, all busy`, 503);
+  }
+
+  function stopIdlest(groups: Map<string, FunctionPool>[]): boolean {
+    let idlest: { pool: FunctionPool; at: number } | null = null;
+    for (const byFn of groups) {
+      for (const pool of byFn.values()) {
+        for (const inst of pool.instances) {
+          if (inst.state === "ready" && inst.inflight === 0 && (!idlest || inst.lastUsed < idlest.at)) idlest = { pool, at: inst.lastUsed };
+        }
+      }
+    }
+    return !!idlest && idlest.pool.reap(Date.now(), Date.now() - idlest.at) > 0;
   }
 
   // not async: on the warm path the Response promise comes straight from the exchange

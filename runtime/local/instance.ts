@@ -1,16 +1,18 @@
 import type { ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { Pool } from "undici";
 import { FerryError } from "../../core/errors.ts";
 import type { HandlerKind } from "../../core/types.ts";
+import type { LimitHit, Mount, Sandbox, SandboxedProcess } from "../../sandbox/port.ts";
 import { readLines, type LogSink } from "./logs.ts";
-import { waitForPort } from "./ports.ts";
-import { killGroup, spawnGroupLeader } from "./spawn-group.ts";
 
-const BOOTSTRAP = fileURLToPath(new URL("./bootstrap.mjs", import.meta.url));
-const SERVER_PRELOAD = pathToFileURL(fileURLToPath(new URL("./server-preload.mjs", import.meta.url))).href;
+/** Where an instance finds things inside its sandbox (Lambda keeps code in /var/task too). */
+export const INSIDE = { task: "/var/task", ferry: "/opt/ferry", run: "/run/ferry", socket: "/run/ferry/http.sock" };
+const own = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+/** the child-side files, each bound read-only; nothing else of the platform's tree is visible */
+const CHILD_FILES: Mount[] = ["bootstrap.mjs", "child-helpers.mjs", "server-preload.mjs"].map((f) => ({ source: own(`./${f}`), target: `${INSIDE.ferry}/${f}` }));
 
 export interface InstanceSpec {
   deploymentId: string;
@@ -23,6 +25,8 @@ export interface InstanceSpec {
   concurrency: number;
   env: Record<string, string>;
   startTimeoutMs: number;
+  /** processes and threads of the whole instance */
+  maxProcesses: number;
   onLog?: LogSink;
 }
 
@@ -31,19 +35,23 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
 }
 
-/** Process groups still alive, killed synchronously if the platform exits. */
-const live = new Set<number>();
+/** Sandboxes still alive, killed synchronously if the platform exits. */
+const live = new Set<SandboxedProcess>();
 process.once("exit", () => {
-  for (const pid of live) killGroup(pid);
+  for (const s of live) s.kill();
 });
 
 /**
- * One child process serving one function, reused across requests. It runs in its own process
- * group (so a server app's own children die with it), with only the function's environment,
- * and is reached over a keep-alive connection pool sized to its concurrency.
+ * One sandboxed process serving one function, reused across requests: it sees its bundle
+ * (read-only), a private /tmp and the system's runtime files, lives in its own pid namespace (so
+ * everything it starts ends with it) under memory and process limits, gets only the function's
+ * environment, and is reached over a keep-alive connection pool sized to its concurrency.
  */
 export class Instance {
   readonly proc: ChildProcess;
+  private readonly sandboxed: SandboxedProcess;
+  /** the limit the instance ran into, once it has */
+  limit: LimitHit | null = null;
   pool: Pool | null = null;
   inflight = 0;
   lastUsed = Date.now();
@@ -58,22 +66,33 @@ export class Instance {
   readonly exited: Promise<ExitInfo>;
 
   /**
-   * `address`: a server app is told a TCP port (it listens where PORT says); a function's
-   * bootstrap listens on a Unix socket in a folder only the platform's user can enter, so nothing
-   * else on the machine can reach the instance around the router, and each request costs less
-   * than over loopback TCP.
+   * `runDir`: a folder private to this instance (bound at /run/ferry) where it listens on a Unix
+   * socket, the function's bootstrap and server apps alike (a server app's listen on PORT is
+   * turned into it): nothing else on the machine can reach the instance around the router, no
+   * tenant can squat a port another one was promised, and each request costs less than over TCP.
    */
-  constructor(readonly spec: InstanceSpec, readonly address: { port: number } | { socket: string }) {
+  constructor(readonly spec: InstanceSpec, readonly runDir: string, sandbox: Sandbox, name: string) {
     const memory = `--max-old-space-size=${spec.memoryMb}`;
-    const entry = join(spec.dir, spec.entry);
+    const entry = `${INSIDE.task}/${spec.entry}`;
     const args =
       spec.kind === "server"
-        ? ["--enable-source-maps", memory, "--import", SERVER_PRELOAD, entry]
-        : ["--enable-source-maps", memory, BOOTSTRAP, entry, "socket" in address ? address.socket : ""];
-    const env: Record<string, string> = { NODE_ENV: "production", ...spec.env, PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin" };
-    if ("port" in address) env.PORT = String(address.port);
-    this.proc = spawnGroupLeader(args, { cwd: spec.dir, env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
-    if (this.proc.pid) live.add(this.proc.pid);
+        ? ["--enable-source-maps", memory, "--import", `${INSIDE.ferry}/server-preload.mjs`, entry]
+        : ["--enable-source-maps", memory, `${INSIDE.ferry}/bootstrap.mjs`, entry, INSIDE.socket];
+    const env: Record<string, string> = { NODE_ENV: "production", ...spec.env, PATH: "/usr/local/bin:/usr/bin:/bin" };
+    // server apps: PORT as they expect it; the preload listens on the socket in its place
+    if (spec.kind === "server") Object.assign(env, { PORT: "3000", FERRY_LISTEN_SOCKET: INSIDE.socket });
+    this.sandboxed = sandbox.spawn({
+      name,
+      command: process.execPath,
+      args,
+      cwd: INSIDE.task,
+      env,
+      mounts: [{ source: spec.dir, target: INSIDE.task }, { source: runDir, target: INSIDE.run, writable: true }, ...CHILD_FILES],
+      limits: { memoryMb: spec.memoryMb, pids: spec.maxProcesses, openFiles: 1024, tmpMb: 512 },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    this.proc = this.sandboxed.proc;
+    live.add(this.sandboxed);
 
     const log = spec.onLog;
     readLines(this.proc.stdout!, (text) => log?.({ ts: Date.now(), deploymentId: spec.deploymentId, function: spec.fnName, stream: "stdout", text }));
@@ -86,9 +105,11 @@ export class Instance {
 
     this.exited = new Promise((resolve) => {
       this.proc.once("exit", (code, signal) => {
-        if (this.proc.pid) live.delete(this.proc.pid);
+        live.delete(this.sandboxed);
         this.exitInfo = { code, signal };
-        if ("socket" in address) rmSync(address.socket, { force: true });
+        this.checkLimits();
+        this.sandboxed.dispose();
+        rmSync(runDir, { recursive: true, force: true });
         this.state = "dead";
         // stdio may still hold the last lines; give them a moment so crash messages can quote them
         const done = () => resolve(this.exitInfo!);
@@ -117,30 +138,20 @@ export class Instance {
     const died = this.exited.then((info) => {
       throw new FerryError("function_crashed", `${who} exited during start (${describeExit(info)})${this.lastStderr ? `: ${this.lastStderr}` : ""}`, 502);
     });
-    const address = this.address;
-    let origin: string;
-    let socketPath: string | undefined;
-    if ("port" in address) {
-      const host = await Promise.race([waitForPort(address.port, () => this.state === "dead"), timeout, died]);
-      origin = host.includes(":") ? `http://[${host}]:${address.port}` : `http://${host}:${address.port}`;
-    } else {
-      await Promise.race([
-        new Promise<void>((resolve, reject) => {
-          this.proc.on("message", (m: { type?: string; message?: string }) => {
-            if (m?.type === "ready") resolve();
-            else if (m?.type === "error") reject(new FerryError("function_load_failed", `${who} failed to load: ${m.message}`, 502));
-          });
-        }),
-        timeout,
-        died,
-      ]);
-      // the origin only names the pool; every request carries the visitor's Host header
-      origin = "http://localhost";
-      socketPath = address.socket;
-    }
+    await Promise.race([
+      new Promise<void>((resolve, reject) => {
+        this.proc.on("message", (m: { type?: string; message?: string }) => {
+          if (m?.type === "ready") resolve();
+          else if (m?.type === "error") reject(new FerryError("function_load_failed", `${who} failed to load: ${m.message}`, 502));
+        });
+      }),
+      timeout,
+      died,
+    ]);
     if (this.state === "dead") throw new FerryError("function_crashed", `${who} exited during start`, 502);
-    this.pool = new Pool(origin, {
-      socketPath,
+    // the origin only names the pool; every request carries the visitor's Host header
+    this.pool = new Pool("http://localhost", {
+      socketPath: join(this.runDir, "http.sock"),
       connections: this.spec.concurrency,
       pipelining: 1,
       keepAliveTimeout: 60_000,
@@ -151,24 +162,37 @@ export class Instance {
     this.state = "ready";
   }
 
-  /** Stops the process group now. Idempotent. */
+  /** Stops the instance and everything it started, now. Idempotent. */
   kill(reason: string) {
     this.stopReason ??= reason;
-    if (this.proc.pid && this.state !== "dead") killGroup(this.proc.pid);
+    if (this.state !== "dead") this.sandboxed.kill();
     this.state = "dead";
     const pool = this.pool;
     this.pool = null;
     pool?.destroy().catch(() => {});
   }
 
+  /** Notes a limit the instance ran into, once, as a log line that names it. */
+  checkLimits(): LimitHit | null {
+    if (this.limit) return this.limit;
+    const hit = this.sandboxed.limitHit();
+    if (!hit) return null;
+    this.limit = hit;
+    const what = hit.limit === "memory" ? `ran out of memory (${hit.message}); the kernel stopped it` : `reached its ${hit.message}: starting another process or thread failed`;
+    this.spec.onLog?.({ ts: Date.now(), deploymentId: this.spec.deploymentId, function: this.spec.fnName, stream: "stderr", text: `[ferry] function ${this.spec.fnName} ${what}` });
+    return hit;
+  }
+
   /** The visitor-facing error for requests that were in flight when the process went away. */
   crashError(): FerryError {
     const who = `function ${this.spec.fnName} of deployment ${this.spec.deploymentId}`;
+    const limit = this.checkLimits();
+    if (limit?.limit === "memory") return new FerryError("function_out_of_memory", `${who} ran out of memory (${limit.message})`, 502);
     if (this.stopReason) return new FerryError("function_crashed", `${who} was stopped: ${this.stopReason}`, 502);
     const info = this.exitInfo;
     const oom = this.outOfMemory ? ` (out of memory: limit ${this.spec.memoryMb} MB)` : "";
     return new FerryError(
-      "function_crashed",
+      this.outOfMemory ? "function_out_of_memory" : limit ? "function_process_limit" : "function_crashed",
       `${who} crashed (${info ? describeExit(info) : "connection lost"})${oom}${this.lastStderr ? `: ${this.lastStderr}` : ""}`,
       502,
     );

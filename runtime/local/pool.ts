@@ -22,6 +22,8 @@ export class FunctionPool {
     private readonly create: () => Promise<Instance>,
     readonly concurrency: number,
     readonly maxInstances: number,
+    /** the host's say on one more instance (deployment and machine caps): an error refuses it */
+    private readonly room: () => FerryError | null = () => null,
   ) {}
 
   /** A slot on a ready instance, or null: the warm path, with no promise allocated. */
@@ -94,6 +96,12 @@ export class FunctionPool {
     if (!this.queue.length) return;
     const starting = this.preparing + this.instances.filter((i) => i.state === "starting").length;
     if (this.queue.length <= starting * this.concurrency || this.size >= this.maxInstances) return;
+    const refused = this.room();
+    if (refused) {
+      // with instances of its own the queue waits for their slots; with none it would wait forever
+      if (!this.size) for (const w of this.queue.splice(0)) w.reject(refused);
+      return;
+    }
     this.preparing++;
     this.create().then(
       (inst) => {

@@ -52,7 +52,7 @@ describe("local host: failures", () => {
     const other = await fixtureFunction(s.blobs, "dpl_bystander", "slow.mjs");
     const otherPid = await pidOf(await host.invoke(targetOf("dpl_bystander", other), request("/"), ctx()));
     const err = await failure(host.invoke(targetOf("dpl_hog", hog), request("/hog"), ctx()));
-    expect(err).toMatchObject({ status: 502, code: "function_crashed" });
+    expect(err).toMatchObject({ status: 502, code: "function_out_of_memory" });
     expect(err.message).toMatch(/out of memory|heap/i);
     expect(await pidOf(await host.invoke(targetOf("dpl_bystander", other), request("/"), ctx()))).toBe(otherPid);
     const res = await host.invoke(targetOf("dpl_hog", hog), request("/small"), ctx());

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,4 +57,21 @@ export async function eventually(check: () => boolean, ms = 5_000) {
     if (Date.now() > end) throw new Error("condition not met in time");
     await sleep(20);
   }
+}
+
+/** Host pids of processes whose command line contains `text` (instances' own pids are those of
+ * their pid namespace, so tests find them from the host's side). */
+export function hostPidsWith(text: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, "utf8").replaceAll("\0", " ");
+      const env = readFileSync(`/proc/${name}/environ`, "utf8");
+      if (cmd.includes(text) || env.split("\0").includes(text)) out.push(Number(name));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return out;
 }

@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalHost } from "../../runtime/local/index.ts";
 import type { FunctionHost } from "../../runtime/port.ts";
-import { ctx, fixtureFunction, request, scratch, targetOf } from "./helpers.ts";
+import { ctx, fixtureFunction, hostPidsWith, request, scratch, targetOf } from "./helpers.ts";
 
 /** The sockets a process holds, by inode. */
 function socketInodes(pid: number): Set<string> {
@@ -49,8 +49,12 @@ describe.runIf(process.platform === "linux")("local host: how instances are reac
 
   it("listens on a private Unix socket, not on TCP, and the socket goes away with the host", async () => {
     const fn = await fixtureFunction(s.blobs, "dpl_sock", "web-hello.mjs");
-    const { pid } = (await (await host.invoke(targetOf("dpl_sock", fn), request("/web-hello"), ctx())).json()) as { pid: number };
-    const inodes = socketInodes(pid);
+    const marker = `MARKER=sock${Date.now()}`;
+    await (await host.invoke(targetOf("dpl_sock", fn, { MARKER: marker.slice(7) }), request("/web-hello"), ctx())).arrayBuffer();
+    // the instance's processes as the host sees them (bwrap and node inside its pid namespace)
+    const pids = hostPidsWith(marker);
+    expect(pids.length).toBeGreaterThan(0);
+    const inodes = new Set(pids.flatMap((p) => [...socketInodes(p)]));
 
     const tcpListening = ["/proc/net/tcp", "/proc/net/tcp6"].flatMap((f) =>
       readFileSync(f, "utf8").trim().split("\n").slice(1).map((l) => l.trim().split(/\s+/)).filter((c) => c[3] === "0A" && inodes.has(c[9]!)),
@@ -58,11 +62,13 @@ describe.runIf(process.platform === "linux")("local host: how instances are reac
     expect(tcpListening).toEqual([]);
 
     const unixPaths = readFileSync("/proc/net/unix", "utf8").trim().split("\n").slice(1).map((l) => l.trim().split(/\s+/)).filter((c) => inodes.has(c[6]!) && c[7]).map((c) => c[7]!);
-    // the listening socket, and the accepted connections that carry its name
-    expect(new Set(unixPaths).size).toBe(1);
-    const dir = dirname(unixPaths[0]!);
+    // the listening socket (named as the sandbox sees it), and the accepted connections that carry its name
+    expect([...new Set(unixPaths)]).toEqual(["/run/ferry/http.sock"]);
+    // on the host it lives in the instance's own folder, inside one only the platform's user may enter
+    const roots = readdirSync(tmpdir()).filter((n) => n.startsWith(`ferry-sockets-${process.pid}-`)).map((n) => join(tmpdir(), n));
+    const dir = roots.find((r) => readdirSync(r).some((i) => existsSync(join(r, i, "http.sock"))))!;
+    expect(dir).toBeDefined();
     expect(statSync(dir).mode & 0o777).toBe(0o700);
-
     await host.close();
     expect(() => statSync(dir)).toThrow();
   });

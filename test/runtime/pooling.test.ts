@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readdir } from "node:fs/promises";
 import { createLocalHost } from "../../runtime/local/index.ts";
 import type { FunctionHost } from "../../runtime/port.ts";
-import { ctx, eventually, fixtureFunction, request, scratch, targetOf } from "./helpers.ts";
+import { ctx, eventually, fixtureFunction, hostPidsWith, request, scratch, targetOf } from "./helpers.ts";
 
 // Instances are processes reused across requests, scaled out under load and to zero when idle.
 describe("local host: pooling", () => {
@@ -66,36 +66,33 @@ describe("local host: pooling", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(390);
   });
 
-  it("stops the whole process group, including what a server app started", async () => {
+  it("stops everything an instance started, even a detached helper of a server app", async () => {
     const { s, host } = await setup();
     const fn = await fixtureFunction(s.blobs, "dpl_group", "spawner-server.mjs", { name: "server", handler: "server" });
-    const res = await host.invoke(targetOf("dpl_group", fn), request("/"), ctx());
-    const { pid, helper } = (await res.json()) as { pid: number; helper: number };
-    expect(alive(helper)).toBe(true);
+    const marker = String(Date.now());
+    const res = await host.invoke(targetOf("dpl_group", fn, { MARKER: marker }), request("/"), ctx());
+    await res.arrayBuffer();
+    expect(hostPidsWith(`sleep 600.${marker}`)).toHaveLength(1);
+    expect(hostPidsWith(`MARKER=${marker}`).length).toBeGreaterThan(0);
     await host.evict("dpl_group");
-    await eventually(() => !alive(helper) && !alive(pid), 2_000);
+    await eventually(() => !hostPidsWith(`sleep 600.${marker}`).length && !hostPidsWith(`MARKER=${marker}`).length, 2_000);
   });
 
   it("evict stops a deployment's instances and close stops the rest", async () => {
     const { s, host } = await setup();
     const a = await fixtureFunction(s.blobs, "dpl_a", "slow.mjs");
     const b = await fixtureFunction(s.blobs, "dpl_b", "slow.mjs");
-    const pidA = await pidOf(await host.invoke(targetOf("dpl_a", a), request("/"), ctx()));
-    const pidB = await pidOf(await host.invoke(targetOf("dpl_b", b), request("/"), ctx()));
+    const markA = `MARKER=a${Date.now()}`;
+    const markB = `MARKER=b${Date.now()}`;
+    await pidOf(await host.invoke(targetOf("dpl_a", a, { MARKER: markA.slice(7) }), request("/"), ctx()));
+    await pidOf(await host.invoke(targetOf("dpl_b", b, { MARKER: markB.slice(7) }), request("/"), ctx()));
+    expect(hostPidsWith(markA).length).toBeGreaterThan(0);
     await host.evict("dpl_a");
     expect(host.stats()).toEqual({ instances: 1, byDeployment: { dpl_b: 1 } });
-    expect(alive(pidA)).toBe(false);
+    expect(hostPidsWith(markA)).toEqual([]);
+    expect(hostPidsWith(markB).length).toBeGreaterThan(0);
     await host.close();
-    expect(alive(pidB)).toBe(false);
+    expect(hostPidsWith(markB)).toEqual([]);
     await expect(host.invoke(targetOf("dpl_b", b), request("/"), ctx())).rejects.toMatchObject({ code: "host_closed" });
   });
 });
-
-function alive(pid: number) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
