@@ -37,7 +37,7 @@ export function createApi(deps: ApiDeps) {
   app.get("/v1/whoami", async (c) => {
     const auth = c.get("auth");
     const account = await deps.metadata.getAccount(auth.accountId);
-    return c.json({ accountId: auth.accountId, account: account?.name, tokenId: auth.tokenId, scopes: auth.scopes });
+    return c.json({ accountId: auth.accountId, account: account?.name, tokenId: auth.tokenId, scopes: auth.scopes, ...(deps.sandbox ? { sandbox: deps.sandbox } : {}) });
   });
   app.route("/v1/files", filesRoutes(deps));
   app.route("/v1/deployments", deploymentRoutes(deps, deployments, aliases));

@@ -27,6 +27,8 @@ export interface ApiDeps {
   onHostsChanged?: (labels: string[]) => void;
   /** told when a deployment is removed, so its running instances can be stopped */
   onDeploymentRemoved?: (deploymentId: string) => void;
+  /** how this platform contains tenant code, shown by whoami so an operator sees a weak setup */
+  sandbox?: { mode: string; identity: string; cgroup: string | null; limits: Record<string, boolean>; warnings: string[] };
 }
 
 export type ApiEnv = { Variables: { auth: AuthContext } };

@@ -8,11 +8,16 @@ let shared: Sandbox | null = null;
  * the operator set FERRY_UNSANDBOXED=1; on a host that cannot sandbox this throws instead.
  */
 export function defaultSandbox(): Sandbox {
-  return (shared ??= createSandbox({
+  if (shared) return shared;
+  shared = createSandbox({
     allowUnsandboxed: process.env[UNSANDBOXED_VAR] === "1",
     uid: intVar("FERRY_SANDBOX_UID"),
     gid: intVar("FERRY_SANDBOX_GID") ?? intVar("FERRY_SANDBOX_UID"),
-  }));
+  });
+  // shared by every platform and host in this process, so its cgroups go when the process does
+  const s = shared;
+  process.once("exit", () => s.close());
+  return s;
 }
 
 function intVar(name: string): number | undefined {

@@ -1,3 +1,4 @@
+import type { SandboxStatus } from "../sandbox/port.ts";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -24,6 +25,8 @@ export interface ServerInfo {
   routerUrl: string;
   domain: string;
   pid: number;
+  /** how tenant code is contained here; `mode: "none"` means it is not */
+  sandbox?: SandboxStatus;
 }
 
 export interface Credentials {

@@ -132,7 +132,12 @@ export const whoamiCommand = (io: Io, exit: Exit) =>
       const client = await clientFor(io, args);
       const r = await client.json<Record<string, unknown>>("GET", "/v1/whoami");
       if (args.json) io.stdout(JSON.stringify({ ...r, apiUrl: client.target.apiUrl }) + "\n");
-      else io.stdout(`${r.account ?? r.accountId} (${r.accountId}) at ${client.target.apiUrl}\n`);
+      else {
+        io.stdout(`${r.account ?? r.accountId} (${r.accountId}) at ${client.target.apiUrl}\n`);
+        const sb = r.sandbox as { mode: string; identity: string; warnings: string[] } | undefined;
+        if (sb) io.stdout(`Sandbox: ${sb.mode === "none" ? "NONE (tenant code runs unsandboxed)" : `${sb.mode}, as ${sb.identity}`}\n`);
+        for (const w of sb?.warnings ?? []) io.stderr(`Warning: ${w}\n`);
+      }
       exit(0);
     },
   });
