@@ -9,7 +9,8 @@ import type { Sandbox, SandboxedProcess, SandboxSpec, SandboxStatus } from "./po
 export interface SandboxOptions {
   /** run tenant code without a sandbox when none can be made (the operator's explicit choice) */
   allowUnsandboxed?: boolean;
-  /** force unsandboxed even when a sandbox could be made (tests of the fallback) */
+  /** run unsandboxed even where a sandbox could be made: the operator's explicit choice
+   * (FERRY_UNSANDBOXED=1, e.g. to measure what the sandbox costs) */
   disable?: boolean;
   /** the host identity of sandboxed code when the platform runs as root; default nobody (65534) */
   uid?: number;

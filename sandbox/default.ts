@@ -5,12 +5,13 @@ let shared: Sandbox | null = null;
 
 /**
  * The platform's one sandbox factory, made on first use. Tenant code is always sandboxed unless
- * the operator set FERRY_UNSANDBOXED=1; on a host that cannot sandbox this throws instead.
+ * the operator set FERRY_UNSANDBOXED=1 (then never, loudly); on a host that cannot sandbox this
+ * throws instead.
  */
 export function defaultSandbox(): Sandbox {
   if (shared) return shared;
   shared = createSandbox({
-    allowUnsandboxed: process.env[UNSANDBOXED_VAR] === "1",
+    disable: process.env[UNSANDBOXED_VAR] === "1",
     uid: intVar("FERRY_SANDBOX_UID"),
     gid: intVar("FERRY_SANDBOX_GID") ?? intVar("FERRY_SANDBOX_UID"),
   });
