@@ -4,11 +4,11 @@
 //   node bootstrap.mjs <entry.mjs> [socket path]
 //
 // Serves the bundle's handler on the Unix socket the platform names (or, without one, on
-// 127.0.0.1:<random port>) and reports readiness to the parent over IPC ({ type: "ready"[, port] }).
+// 127.0.0.1:<random port>) and reports readiness on its control channel ({ type: "ready"[, port] }).
 // A module that fails to load reports { type: "error", message }.
 import http from "node:http";
 import { pathToFileURL } from "node:url";
-import { watchParent, ferryNodeHelpers } from "./child-helpers.mjs";
+import { watchParent, tellParent, ferryNodeHelpers } from "./child-helpers.mjs";
 
 watchParent();
 
@@ -151,8 +151,8 @@ try {
   handler = resolveHandler(mod);
 } catch (e) {
   console.error(e);
-  process.send?.({ type: "error", message: String(e?.message ?? e).split("\n")[0] });
-  process.exit(1);
+  tellParent({ type: "error", message: String(e?.message ?? e).split("\n")[0].slice(0, 2000) }, () => process.exit(1));
+  await new Promise(() => {});
 }
 
 if (handler.kind === "node") ferryNodeHelpers(http);
@@ -174,6 +174,6 @@ const server = http.createServer({ keepAliveTimeout: 600_000, requestTimeout: 0 
 server.headersTimeout = 0;
 // the platform names a Unix socket to listen on; without one (run by hand), a loopback port
 const socket = process.argv[3];
-const onListening = () => process.send?.(socket ? { type: "ready" } : { type: "ready", port: server.address().port });
+const onListening = () => tellParent(socket ? { type: "ready" } : { type: "ready", port: server.address().port });
 if (socket) server.listen(socket, onListening);
 else server.listen(0, "127.0.0.1", onListening);

@@ -1,11 +1,34 @@
 // Shared by the function bootstrap and the server-app preload; runs inside the child process.
 
-/** Exit when the platform goes away (the IPC channel closes), so no instance outlives its host.
- * The channel is unref'd: watching it must not keep an otherwise finished program alive. */
+import net from "node:net";
+
+let control = null;
+
+/**
+ * The instance's control channel to the platform: fd 3, one end of a socket pair (not Node's IPC,
+ * whose messages the platform would have to parse whatever their size). The instance writes one
+ * line, `{"type":"ready"}` or `{"type":"error","message"}`; it exits when the platform's end
+ * closes, so no instance outlives its host. Unref'd: watching it must not keep a finished program
+ * alive. Without fd 3 (run by hand) there is no platform to tell.
+ */
 export function watchParent() {
-  if (!process.send) return;
-  process.on("disconnect", () => process.exit(0));
-  process.channel?.unref();
+  if (control || process.env.FERRY_CONTROL_FD !== "3") return;
+  delete process.env.FERRY_CONTROL_FD;
+  try {
+    control = new net.Socket({ fd: 3, readable: true, writable: true });
+  } catch {
+    return;
+  }
+  control.on("end", () => process.exit(0));
+  control.on("error", () => process.exit(0));
+  control.resume();
+  control.unref();
+}
+
+/** Tells the platform something (ready, or why the bundle cannot load); `then` runs once it is sent. */
+export function tellParent(message, then) {
+  if (control) control.write(JSON.stringify(message) + "\n", then);
+  else then?.();
 }
 
 /** The small response helpers Node handlers written for Now/Vercel expect:

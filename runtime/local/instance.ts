@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import type { Readable } from "node:stream";
 import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -78,7 +79,7 @@ export class Instance {
       spec.kind === "server"
         ? ["--enable-source-maps", memory, "--import", `${INSIDE.ferry}/server-preload.mjs`, entry]
         : ["--enable-source-maps", memory, `${INSIDE.ferry}/bootstrap.mjs`, entry, INSIDE.socket];
-    const env: Record<string, string> = { NODE_ENV: "production", ...spec.env, PATH: "/usr/local/bin:/usr/bin:/bin" };
+    const env: Record<string, string> = { NODE_ENV: "production", ...spec.env, PATH: "/usr/local/bin:/usr/bin:/bin", FERRY_CONTROL_FD: "3" };
     // server apps: PORT as they expect it; the preload listens on the socket in its place
     if (spec.kind === "server") Object.assign(env, { PORT: "3000", FERRY_LISTEN_SOCKET: INSIDE.socket });
     this.sandboxed = sandbox.spawn({
@@ -89,7 +90,8 @@ export class Instance {
       env,
       mounts: [{ source: spec.dir, target: INSIDE.task }, { source: runDir, target: INSIDE.run, writable: true }, ...CHILD_FILES],
       limits: { memoryMb: spec.memoryMb, pids: spec.maxProcesses, openFiles: 1024, tmpMb: 512 },
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      // fd 3: the control channel (child-helpers.mjs), a plain socket pair
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
     this.proc = this.sandboxed.proc;
     live.add(this.sandboxed);
@@ -138,16 +140,7 @@ export class Instance {
     const died = this.exited.then((info) => {
       throw new FerryError("function_crashed", `${who} exited during start (${describeExit(info)})${this.lastStderr ? `: ${this.lastStderr}` : ""}`, 502);
     });
-    await Promise.race([
-      new Promise<void>((resolve, reject) => {
-        this.proc.on("message", (m: { type?: string; message?: string }) => {
-          if (m?.type === "ready") resolve();
-          else if (m?.type === "error") reject(new FerryError("function_load_failed", `${who} failed to load: ${m.message}`, 502));
-        });
-      }),
-      timeout,
-      died,
-    ]);
+    await Promise.race([this.told(who), timeout, died]);
     if (this.state === "dead") throw new FerryError("function_crashed", `${who} exited during start`, 502);
     // the origin only names the pool; every request carries the visitor's Host header
     this.pool = new Pool("http://localhost", {
@@ -160,6 +153,36 @@ export class Instance {
       bodyTimeout: 0,
     });
     this.state = "ready";
+  }
+
+  /**
+   * The instance's one message on its control channel: ready, or why its bundle cannot load. The
+   * channel is tenant-writable, so only one short line is read; after it the platform reads no
+   * more (a tenant writing on is only blocked), and more than a line's worth before it is refused.
+   */
+  private told(who: string): Promise<void> {
+    const ch = this.proc.stdio[3] as Readable;
+    return new Promise<void>((resolve, reject) => {
+      let buf = "";
+      const onData = (chunk: Buffer) => {
+        buf += chunk.toString("utf8");
+        const nl = buf.indexOf("\n");
+        if (nl < 0 && buf.length < 4096) return;
+        ch.off("data", onData);
+        ch.pause();
+        let m: { type?: string; message?: unknown } = {};
+        try {
+          m = JSON.parse(buf.slice(0, nl < 0 ? 0 : nl)) as typeof m;
+        } catch {
+          /* not ours: refused below */
+        }
+        if (m.type === "ready") resolve();
+        else if (m.type === "error") reject(new FerryError("function_load_failed", `${who} failed to load: ${String(m.message).slice(0, 2000)}`, 502));
+        else reject(new FerryError("function_crashed", `${who} wrote something other than its start report on the platform's control channel`, 502));
+      };
+      ch.on("data", onData);
+      ch.on("error", () => {});
+    });
   }
 
   /** Stops the instance and everything it started, now. Idempotent. */

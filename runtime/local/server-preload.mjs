@@ -3,7 +3,7 @@
 // instance's private Unix socket, as hosting platforms that proxy to apps do. Apps keep writing
 // `app.listen(process.env.PORT)`; no TCP port exists that another tenant could squat or reach.
 import net from "node:net";
-import { watchParent } from "./child-helpers.mjs";
+import { tellParent, watchParent } from "./child-helpers.mjs";
 
 watchParent();
 
@@ -29,7 +29,7 @@ if (socket && port) {
     // what the app asked for, for apps that log server.address().port
     const shown = { address: host === "0.0.0.0" || host === "::" ? host : "127.0.0.1", family: host.includes(":") ? "IPv6" : "IPv4", port };
     this.address = () => shown;
-    this.once("listening", () => process.send?.({ type: "ready" }));
+    this.once("listening", () => tellParent({ type: "ready" }));
     return listen.call(this, { path: socket, backlog: opts.backlog }, cb);
   };
 }
