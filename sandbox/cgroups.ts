@@ -12,7 +12,9 @@ export interface Cgroups {
   version: "v1" | "v2";
   memory: boolean;
   pids: boolean;
-  create(name: string, limits: SandboxLimits): Cgroup;
+  cpu: boolean;
+  /** `group`: sandboxes of one group (a deployment) share one CPU share, however many they are */
+  create(name: string, limits: SandboxLimits, group?: string): Cgroup;
   close(): void;
 }
 
@@ -25,11 +27,13 @@ export interface Cgroup {
 }
 
 const MB = 1024 * 1024;
+const CONTROLLERS = ["memory", "pids", "cpu"] as const;
+type Controller = (typeof CONTROLLERS)[number];
 
 interface Layout {
   version: "v1" | "v2";
   /** controller -> folder that holds this platform's cgroups */
-  dirs: Partial<Record<"memory" | "pids", string>>;
+  dirs: Partial<Record<Controller, string>>;
 }
 
 /** Finds writable memory and pids controllers; null when this host gives none to this process. */
@@ -43,16 +47,27 @@ export function openCgroups(prefix = "ferry"): Cgroups | null {
     version,
     memory: !!dirs.memory,
     pids: !!dirs.pids,
-    create(name, limits) {
+    cpu: !!dirs.cpu,
+    create(name, limits, group) {
       const made: string[] = [];
-      const at = (c: "memory" | "pids") => {
-        const d = join(dirs[c]!, name);
+      const groups: string[] = [];
+      const rel = group ? join(group, name) : name;
+      const at = (c: Controller) => {
+        const d = join(dirs[c]!, rel);
         if (!made.includes(d)) {
+          if (group && !groups.includes(join(dirs[c]!, group))) {
+            const g = join(dirs[c]!, group);
+            mkdirSync(g, { recursive: true });
+            if (version === "v2") tryWrite(join(g, "cgroup.subtree_control"), Object.keys(dirs).map((k) => `+${k}`).join(" "));
+            groups.push(g);
+          }
           mkdirSync(d, { recursive: true });
           made.push(d);
         }
         return d;
       };
+      // the cpu controller needs no setting: sibling groups get equal shares by default
+      if (dirs.cpu && group) at("cpu");
       if (dirs.memory && limits.memoryMb) {
         const d = at("memory");
         const bytes = String(Math.round(limits.memoryMb * MB));
@@ -66,8 +81,8 @@ export function openCgroups(prefix = "ferry"): Cgroups | null {
         }
       }
       if (dirs.pids && limits.pids) writeFileSync(join(at("pids"), "pids.max"), String(limits.pids));
-      const memDir = dirs.memory && limits.memoryMb ? join(dirs.memory, name) : null;
-      const pidsDir = dirs.pids && limits.pids ? join(dirs.pids, name) : null;
+      const memDir = dirs.memory && limits.memoryMb ? join(dirs.memory, rel) : null;
+      const pidsDir = dirs.pids && limits.pids ? join(dirs.pids, rel) : null;
       return {
         procsFiles: made.map((d) => join(d, "cgroup.procs")),
         killAll: () => made.forEach((d) => killIn(d, version)),
@@ -76,7 +91,11 @@ export function openCgroups(prefix = "ferry"): Cgroups | null {
           if (pidsDir && counter(join(pidsDir, "pids.events"), "max") > 0) return { limit: "pids", message: `process limit ${limits.pids}` };
           return null;
         },
-        remove: () => made.forEach((d) => removeDir(d, version)),
+        remove() {
+          made.forEach((d) => removeDir(d, version));
+          // the group goes with its last sandbox; while others remain rmdir simply fails
+          for (const g of groups) setTimeout(() => tryRmdir(g), 1_500).unref();
+        },
       };
     },
     close() {
@@ -100,11 +119,11 @@ function findLayout(base: string): Layout | null {
     if (type === "cgroup2") v2root ??= point;
     if (type !== "cgroup") continue;
     const opts = options.split(",");
-    for (const c of ["memory", "pids"] as const) if (opts.includes(c)) v1[c] ??= point;
+    for (const c of CONTROLLERS) if (opts.includes(c)) v1[c] ??= point;
   }
   if (v1.memory || v1.pids) {
     const dirs: Layout["dirs"] = {};
-    for (const c of ["memory", "pids"] as const) {
+    for (const c of CONTROLLERS) {
       const root = v1[c];
       if (root && makeDir(join(root, base))) dirs[c] = join(root, base);
     }
@@ -112,7 +131,7 @@ function findLayout(base: string): Layout | null {
   }
   if (v2root) {
     const controllers = read(join(v2root, "cgroup.controllers")).split(/\s+/);
-    const wanted = (["memory", "pids"] as const).filter((c) => controllers.includes(c));
+    const wanted = CONTROLLERS.filter((c) => controllers.includes(c));
     if (!wanted.length) return null;
     // the root's subtree_control hands the controllers to ferry-<pid>, whose own hands them on
     tryWrite(join(v2root, "cgroup.subtree_control"), wanted.map((c) => `+${c}`).join(" "));
@@ -146,6 +165,14 @@ const read = (file: string) => {
     return "";
   }
 };
+
+function tryRmdir(dir: string) {
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* still in use, or gone */
+  }
+}
 
 function tryWrite(file: string, value: string): boolean {
   try {
@@ -205,6 +232,7 @@ function removeDir(dir: string, version: "v1" | "v2", tries = 20) {
   }
 }
 
+/** A cgroup and every one below it (a deployment's group holds its instances' cgroups). */
 function removeTree(dir: string, version: "v1" | "v2") {
   let children: string[] = [];
   try {
@@ -214,17 +242,13 @@ function removeTree(dir: string, version: "v1" | "v2") {
   } catch {
     return;
   }
-  for (const c of children) {
-    killIn(join(dir, c), version);
-    try {
-      rmdirSync(join(dir, c));
-    } catch {
-      /* still emptying: the retry below gets it */
-      removeDir(join(dir, c), version);
-    }
-  }
+  for (const c of children) removeTree(join(dir, c), version);
   killIn(dir, version);
-  removeDir(dir, version);
+  try {
+    rmdirSync(dir);
+  } catch {
+    removeDir(dir, version);
+  }
 }
 
 /** The cgroups of platforms that were killed (so never closed): their processes and folders go. */

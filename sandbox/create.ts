@@ -53,7 +53,7 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
     mode: host ? "bwrap" : "none",
     identity: !host ? "the platform's own user" : host.drop ? `uid ${host.drop.uid} (unprivileged), no capabilities` : "a user namespace, no capabilities on the host",
     cgroup: cgroups?.version ?? null,
-    limits: { memory: !!cgroups?.memory, pids: !!cgroups?.pids, openFiles: true },
+    limits: { memory: !!cgroups?.memory, pids: !!cgroups?.pids, openFiles: true, cpuShares: !!cgroups?.cpu },
     warnings,
   };
   let seq = 0;
@@ -65,7 +65,8 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       const name = `${spec.name.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 80)}-${++seq}`;
       let cg: Cgroup | null = null;
       try {
-        cg = cgroups && (spec.limits.memoryMb || spec.limits.pids) ? cgroups.create(name, spec.limits) : null;
+        const group = spec.group?.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 80);
+        cg = cgroups && (spec.limits.memoryMb || spec.limits.pids || (group && cgroups.cpu)) ? cgroups.create(name, spec.limits, group) : null;
       } catch (e) {
         throw new FerryError("sandbox_failed", `could not set up limits for a sandbox: ${(e as Error).message}`, 503);
       }

@@ -22,6 +22,9 @@ export interface SandboxLimits {
 export interface SandboxSpec {
   /** names the sandbox's cgroup; letters, digits, `-` and `_` */
   name: string;
+  /** sandboxes of one group (a deployment's instances) share one CPU share between them, so an
+   * app running many instances gets no more of the machine's cores than one running a few */
+  group?: string;
   /** absolute path of the program, as seen inside the sandbox */
   command: string;
   args: string[];
@@ -61,7 +64,8 @@ export interface SandboxStatus {
   identity: string;
   /** cgroup version used for memory and process limits, or null when none could be used */
   cgroup: "v1" | "v2" | null;
-  limits: { memory: boolean; pids: boolean; openFiles: boolean };
+  /** cpuShares: each deployment's instances share one CPU weight */
+  limits: { memory: boolean; pids: boolean; openFiles: boolean; cpuShares: boolean };
   /** what an operator must know: each is printed at start and shown by `ferry whoami` */
   warnings: string[];
 }

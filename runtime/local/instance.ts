@@ -84,6 +84,7 @@ export class Instance {
     if (spec.kind === "server") Object.assign(env, { PORT: "3000", FERRY_LISTEN_SOCKET: INSIDE.socket });
     this.sandboxed = sandbox.spawn({
       name,
+      group: spec.deploymentId,
       command: process.execPath,
       args,
       cwd: INSIDE.task,

@@ -123,6 +123,16 @@ describe.runIf(process.platform === "linux")("sandbox", () => {
     expect(r.limit).toBe("process limit 40");
   });
 
+  it.runIf(sb.status.limits.cpuShares)("shares the CPU per group: many processes of one app get no more than one of another", async () => {
+    // busy loops that print their own CPU time after 1.5 s
+    const spin = `const t = Date.now(); while (Date.now() - t < 1500); console.log(process.cpuUsage().user)`;
+    const cpuOf = (group: string) => run(sb, spin, { group }).then((r) => Number(r.out.trim()));
+    const [greedy, modest] = await Promise.all([Promise.all([1, 2, 3, 4].map(() => cpuOf("greedy"))), cpuOf("modest")]);
+    const greedyEach = greedy.reduce((a, b) => a + b, 0) / greedy.length;
+    // per process, five loops on two cores would get equal time; per group, the lone loop gets far more
+    expect(modest / greedyEach).toBeGreaterThan(2);
+  });
+
   it("caps open files", async () => {
     const r = await run(sb, `const fs = require("fs"); let n = 0; try { for (;;) { fs.openSync("/dev/null", "r"); n++; } } catch (e) { console.log(e.code, n); }`, { limits: { openFiles: 64 } });
     expect(r.out).toMatch(/^EMFILE \d+/);
