@@ -68,7 +68,7 @@ function kindOf(p: string): "link" | "dir" | null {
   }
 }
 
-/** The bwrap command line for one sandbox: namespaces, the tree, then the program. */
+/** bwrap's options for one sandbox: namespaces, then the file tree. */
 export function bwrapArgs(host: BwrapHost, spec: SandboxSpec): string[] {
   const args = [
     "--unshare-pid",
@@ -89,12 +89,13 @@ export function bwrapArgs(host: BwrapHost, spec: SandboxSpec): string[] {
   for (const dir of parentsOf(spec.mounts)) args.push("--perms", "0755", "--dir", dir);
   for (const m of mountOrder(spec.mounts)) args.push(m.writable ? "--bind" : "--ro-bind", m.source, m.target);
   args.push("--chdir", spec.cwd);
-  if (host.drop) {
-    const { uid, gid, setpriv } = host.drop;
-    args.push(setpriv, `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--");
-  }
-  args.push(spec.command, ...spec.args);
   return args;
+}
+
+/** What bwrap runs: the program, through setpriv when the platform is root. Only inside paths. */
+export function commandArgs(host: BwrapHost, spec: SandboxSpec): string[] {
+  const drop = host.drop ? [host.drop.setpriv, `--reuid=${host.drop.uid}`, `--regid=${host.drop.gid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"] : [];
+  return ["--", ...drop, spec.command, ...spec.args];
 }
 
 const MADE = new Set(["/", "/usr", "/etc", "/var", "/run", "/tmp", "/dev", "/proc"]);

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { FerryError } from "../core/errors.ts";
-import { bwrapArgs, hostPath, systemArgs, type BwrapHost } from "./bwrap.ts";
+import { bwrapArgs, commandArgs, hostPath, systemArgs, type BwrapHost } from "./bwrap.ts";
 import { openCgroups, type Cgroup } from "./cgroups.ts";
 import type { Sandbox, SandboxedProcess, SandboxSpec, SandboxStatus } from "./port.ts";
 
@@ -70,16 +70,22 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       } catch (e) {
         throw new FerryError("sandbox_failed", `could not set up limits for a sandbox: ${(e as Error).message}`, 503);
       }
-      const program = host ? [host.bwrap, ...bwrapArgs(host, spec)] : [hostPath(spec.command, spec.mounts), ...spec.args.map((a) => hostPath(a, spec.mounts))];
+      // bwrap reads its options from a pipe: on its command line they would show the host's
+      // paths to the sandbox, where bwrap is pid 1; only the program (inside paths) stays there
+      const stdio = typeof spec.stdio === "string" ? [spec.stdio, spec.stdio, spec.stdio] : [...spec.stdio];
+      const argsFd = stdio.length;
+      if (host) stdio.push("pipe");
+      const program = host ? [host.bwrap, "--args", String(argsFd), ...commandArgs(host, spec)] : [hostPath(spec.command, spec.mounts), ...spec.args.map((a) => hostPath(a, spec.mounts))];
       const env = host ? spec.env : Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, v.startsWith("/") ? hostPath(v, spec.mounts) : v]));
       const proc = spawn("/bin/sh", ["-c", JOIN, "sh", ...(cg?.procsFiles ?? []), "--", String(spec.limits.openFiles ?? ""), ...program], {
         cwd: host ? "/" : hostPath(spec.cwd, spec.mounts),
         env,
-        stdio: spec.stdio,
+        stdio,
         serialization: spec.serialization,
         // unsandboxed, a process group is the only way to reach what the program starts
         detached: !host,
       });
+      if (host) (proc.stdio[argsFd] as NodeJS.WritableStream).end(bwrapArgs(host, spec).join("\0") + "\0");
       let ended = false;
       proc.once("exit", () => (ended = true));
       return {
@@ -128,7 +134,8 @@ function probeBwrap(opts: SandboxOptions, warnings: string[]): BwrapHost | null 
   }
   const host: BwrapHost = { bwrap, drop, system: systemArgs(process.execPath) };
   // one real sandbox, so a host that forbids namespaces is found now rather than on a visit
-  const args = bwrapArgs(host, { name: "probe", command: process.execPath, args: ["-e", "process.getuid() === 0 && process.exit(3)"], cwd: "/", env: {}, mounts: [], limits: { tmpMb: 1 }, stdio: "pipe" });
+  const probe = { name: "probe", command: process.execPath, args: ["-e", "process.getuid() === 0 && process.exit(3)"], cwd: "/", env: {}, mounts: [], limits: { tmpMb: 1 }, stdio: "pipe" as const };
+  const args = [...bwrapArgs(host, probe), ...commandArgs(host, probe)];
   const r = spawnSync(bwrap, args, { encoding: "utf8", timeout: 10_000 });
   if (r.status !== 0) {
     const why = r.status === 3 ? "sandboxed code still ran as root" : (r.stderr || r.error?.message || `exit ${r.status}`).trim().split("\n")[0];

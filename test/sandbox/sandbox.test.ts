@@ -124,9 +124,11 @@ describe.runIf(process.platform === "linux")("sandbox", () => {
   });
 
   it.runIf(sb.status.limits.cpuShares)("shares the CPU per group: many processes of one app get no more than one of another", async () => {
-    // busy loops that print their own CPU time after 1.5 s
-    const spin = `const t = Date.now(); while (Date.now() - t < 1500); console.log(process.cpuUsage().user)`;
-    const cpuOf = (group: string) => run(sb, spin, { group }).then((r) => Number(r.out.trim()));
+    // busy loops over the same 1.5 s of wall time (starting once all are up), printing their CPU time
+    const t0 = Date.now() + 2_000;
+    const spin = `setTimeout(() => { const c = process.cpuUsage(); while (Date.now() < ${t0 + 1_500}); console.log(process.cpuUsage(c).user) }, ${t0} - Date.now())`;
+    // all on one core, so the shares decide alone, whatever else the machine is doing
+    const cpuOf = (group: string) => run(sb, spin, { group, command: "/usr/bin/taskset", args: ["-c", "0", process.execPath, "-e", spin] }).then((r) => Number(r.out.trim()));
     const [greedy, modest] = await Promise.all([Promise.all([1, 2, 3, 4].map(() => cpuOf("greedy"))), cpuOf("modest")]);
     const greedyEach = greedy.reduce((a, b) => a + b, 0) / greedy.length;
     // per process, five loops on two cores would get equal time; per group, the lone loop gets far more
