@@ -71,6 +71,7 @@ describe.runIf(process.platform === "linux")("sandbox", () => {
          uid: process.getuid(),
          pids: fs.readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).length,
          parent: tryIt(() => process.kill(${process.pid}, 0)),
+         init: fs.readFileSync("/proc/1/cmdline", "utf8"),
        }));`,
       { mounts: [{ source: bundle, target: "/var/task" }], cwd: "/var/task" },
     );
@@ -86,6 +87,8 @@ describe.runIf(process.platform === "linux")("sandbox", () => {
     // bwrap's init and the program: nothing of the host's processes
     expect(seen.pids).toBeLessThanOrEqual(2);
     expect(seen.parent).toBe("ESRCH");
+    // bwrap is pid 1 in there: its command line names no host path
+    expect(seen.init).not.toContain(dir);
   });
 
   it("ends every process it started when it is killed, even one in a new session", async () => {
