@@ -25,6 +25,11 @@ export interface ResolverOptions {
   maxOutputs?: number;
   /** decrypts `deployment.envCipher`; required once deployments carry an env */
   encryptor?: Encryptor;
+  /**
+   * Variables that override a deployment's own env when its functions run: on the embedded
+   * platform, the deployment's own store credentials and the store gateway's endpoints.
+   */
+  storeAccess?: (d: Deployment, env: Record<string, string>) => Record<string, string>;
 }
 
 export interface Resolver {
@@ -62,7 +67,7 @@ export function createResolver(opts: ResolverOptions): Resolver {
   function env(d: Deployment): Promise<Record<string, string>> {
     let p = envs.get(d.id);
     if (!p) {
-      p = decryptEnv(d, opts.encryptor).then((own) => envOf(d, own, opts.domain));
+      p = decryptEnv(d, opts.encryptor).then((own) => envOf(d, opts.storeAccess ? { ...own, ...opts.storeAccess(d, own) } : own, opts.domain));
       envs.set(d.id, p);
       p.catch(() => envs.delete(d.id));
     }

@@ -12,7 +12,8 @@ import { createLocalHost } from "../runtime/local/host.ts";
 import { createRouter } from "../router/app.ts";
 import { nodeListener } from "../router/node.ts";
 import { createResolver } from "../router/resolver.ts";
-import { startDynalite, localAwsConfig } from "./services/dynalite.ts";
+import { startDynalite } from "./services/dynalite.ts";
+import { privateSocket, unixSocketAwsConfig } from "./services/unix-socket.ts";
 import { ensureAdmin } from "./bootstrap-admin.ts";
 import { ensureHome, homePaths, removeFile, writeJsonFile, type ServerInfo } from "./home.ts";
 import { listen } from "./listen.ts";
@@ -20,6 +21,9 @@ import { createFileLogStore } from "../core/logs/file.ts";
 import { createAesEncryptor, loadOrCreateKey } from "../core/crypto/local.ts";
 import { linkDeployment } from "../api/services/link.ts";
 import { startAppDataServices } from "../stores/embedded.ts";
+import { loadStoreCredentials } from "../stores/credentials.ts";
+import { deploymentGrants, deploymentStoreEnv } from "../stores/deployment-access.ts";
+import { defaultSandbox } from "../sandbox/default.ts";
 
 export interface PlatformOptions {
   home: string;
@@ -44,21 +48,27 @@ export async function startPlatform(opts: PlatformOptions) {
   const paths = homePaths(opts.home);
   const log = opts.log ?? (() => {});
   const domain = (opts.domain ?? "localhost").toLowerCase();
+  // first: a host that cannot contain tenant code refuses to start unless the operator opted out
+  const sandbox = defaultSandbox();
   await ensureHome(paths.home);
   await mkdir(paths.blobs, { recursive: true });
 
-  const dynamo = await startDynalite({ path: paths.metadata });
-  const doc = createDocClient(localAwsConfig(dynamo.endpoint));
+  // metadata is reached over a Unix socket in a 0700 folder, never over TCP: nothing a function
+  // runs can connect to it
+  const metadataSocket = await privateSocket(join(paths.home, "run"), "metadata.sock");
+  const dynamo = await startDynalite({ path: paths.metadata, socket: metadataSocket.path });
+  const doc = createDocClient(unixSocketAwsConfig(metadataSocket.path));
   await ensureTable(doc, "ferry");
   const metadata = createMetadata(doc, "ferry");
   const blobs = createFsBlobStore(paths.blobs);
   const admin = await ensureAdmin(metadata, paths.credentials);
 
   const encryptor = createAesEncryptor(await loadOrCreateKey(paths.secretKey));
-  const appData = await startAppDataServices(paths.home);
+  const storeCredentials = await loadStoreCredentials(paths.home);
+  const appData = await startAppDataServices(paths.home, { authorize: deploymentGrants({ metadata, encryptor, credentials: storeCredentials }) });
   const logs = createFileLogStore(paths.logs);
-  const host = createLocalHost({ blobs, cacheDir: paths.functionCache, idleTimeoutMs: opts.idleTimeoutMs, onLog: (e) => logs.append(e) });
-  const resolver = createResolver({ metadata, blobs, domain, encryptor });
+  const host = createLocalHost({ blobs, cacheDir: paths.functionCache, idleTimeoutMs: opts.idleTimeoutMs, sandbox, onLog: (e) => logs.append(e) });
+  const resolver = createResolver({ metadata, blobs, domain, encryptor, storeAccess: deploymentStoreEnv(storeCredentials, appData) });
   const router = createRouter({ domain, resolve: resolver.resolve, host, blobs });
   // the router gets its own thin Node adapter rather than the general Web one: the data plane's
   // hot path writes a function's response straight into the socket and builds no Web Request
@@ -99,18 +109,25 @@ export async function startPlatform(opts: PlatformOptions) {
     urlFor,
     limits: { maxFileSize: opts.maxFileSize ?? 100 * 1024 * 1024, maxFiles: 20_000 },
     onHostsChanged: (labels) => labels.forEach((l) => resolver.invalidate(l)),
-    onDeploymentRemoved: (id) => void host.evict(id).catch(() => {}),
+    onDeploymentRemoved: (id) => {
+      appData.forget(storeCredentials.accessKeyIdFor(id));
+      void host.evict(id).catch(() => {});
+    },
+    sandbox: sandbox.status,
   });
   const apiServer = await listen({ fetch: api.app.fetch }, opts.apiPort ?? 0, opts.hostname);
 
   await builds.recover();
 
-  const info: ServerInfo = { apiUrl: apiServer.url, routerUrl, domain, pid: process.pid };
+  const info: ServerInfo = { apiUrl: apiServer.url, routerUrl, domain, pid: process.pid, sandbox: sandbox.status };
   await writeJsonFile(paths.serverJson, info);
   log(`Ferry is running (FERRY_HOME=${paths.home})`);
   log(`  API:   ${apiServer.url}`);
   log(`  Apps:  http://<name>.${domain}:${routerServer.port}  (router at ${routerUrl})`);
   log(`  Token: ${paths.credentials}${admin.created ? " (created)" : ""}`);
+  const sb = sandbox.status;
+  log(sb.mode === "none" ? "  Sandbox: NONE: deployed code runs with this platform's rights" : `  Sandbox: ${sb.mode}, tenant code runs as ${sb.identity}; limits by cgroup ${sb.cgroup ?? "(none)"}`);
+  for (const w of sb.warnings) log(`  WARNING: ${w}`);
 
   let closed = false;
   return {
@@ -134,6 +151,7 @@ export async function startPlatform(opts: PlatformOptions) {
       await logs.close();
       doc.destroy();
       await Promise.allSettled([dynamo.end(), appData.end()]);
+      await metadataSocket.dispose();
     },
   };
 }

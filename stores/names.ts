@@ -33,6 +33,10 @@ export function envPrefix(name: string): string {
   return `FERRY_STORE_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 }
 
+/** Which environment's store a deployment uses: preview deployments share production's only when the store says `production: true`. */
+export const storeEnvironment = (target: "production" | "preview", spec: { production?: boolean }): StoreSpec["environment"] =>
+  target === "production" || spec.production ? "production" : "preview";
+
 /** Short form of the environment, to leave room for the parts people read. */
 export const environmentLabel = (environment: StoreSpec["environment"]) => (environment === "production" ? "prod" : "preview");
 

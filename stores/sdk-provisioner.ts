@@ -13,8 +13,9 @@ export interface SdkProvisionerOptions {
   dynamodb?: DynamoDBClientConfig;
   s3?: S3ClientConfig;
   /**
-   * Set on the embedded platform: the emulators' endpoints and credentials. They configure the
-   * provisioner's own clients (unless `dynamodb`/`s3` say otherwise) and are handed to functions.
+   * Set on the embedded platform: the endpoints handed to functions (the store gateway's). The
+   * provisioner's own clients talk to the emulators directly, as `dynamodb`/`s3` configure them;
+   * with `local` its S3 client also uses path-style addressing and no default checksums.
    */
   local?: LocalEndpoints;
   /** key schema of new kv tables when the spec names none; default `pk` + `sk` (strings) */
@@ -41,13 +42,10 @@ export function createSdkProvisioner(opts: SdkProvisionerOptions): SdkStoreProvi
   const defaultKeys = opts.kvKeySchema ?? DEFAULT_KV_KEYS;
   assertKvKeys(defaultKeys);
   const local = opts.local;
-  const localClient = (endpoint: string | undefined) =>
-    local && endpoint ? { endpoint, region: local.region, credentials: { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey } } : {};
 
-  const dynamodb = new DynamoDBClient({ ...localClient(local?.dynamodbEndpoint), ...opts.dynamodb });
+  const dynamodb = new DynamoDBClient({ ...opts.dynamodb });
   const s3 = new S3Client({
-    ...localClient(local?.s3Endpoint),
-    // s3rver: `<bucket>.127.0.0.1` does not resolve, and it cannot read aws-chunked bodies
+    // s3rver: `<bucket>.localhost` is not path-style, and it cannot read aws-chunked bodies
     ...(local ? { forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" } : {}),
     ...opts.s3,
   });

@@ -4,6 +4,7 @@ import type { Metadata } from "../../core/metadata/repository.ts";
 import type { Deployment } from "../../core/types.ts";
 import type { FerryConfig } from "../../core/config/schema.ts";
 import type { StoreProvisioner } from "../../stores/port.ts";
+import { storeEnvironment } from "../../stores/names.ts";
 
 /** Lambda's limit on a function's whole environment (keys + values). */
 export const LAMBDA_ENV_LIMIT = 4 * 1024;
@@ -23,7 +24,7 @@ export async function linkDeployment(deps: { metadata: Metadata; encryptor: Encr
   const stores = Object.entries(config.stores ?? {});
   if (stores.length && !deps.stores) throw new FerryError("stores_unavailable", "this platform has no data store provisioner configured", 400);
   for (const [name, spec] of stores) {
-    const environment = d.target === "production" || spec.production ? "production" : "preview";
+    const environment = storeEnvironment(d.target, spec);
     const linked = await deps.stores!.ensure({ accountId: d.accountId, project: d.project, environment, name, type: spec.type, ...(spec.keys ? { keys: spec.keys } : {}) });
     await deps.metadata.putStore({ accountId: d.accountId, project: d.project, environment, name, type: spec.type, resource: linked.resource, createdAt: linked.createdAt });
     Object.assign(env, linked.env);

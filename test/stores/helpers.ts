@@ -1,7 +1,9 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { randomId } from "../../core/ids.ts";
-import type { StoreSpec } from "../../stores/port.ts";
+import type { Grant } from "../../stores/gateway/index.ts";
+import type { LinkedStore, StoreSpec } from "../../stores/port.ts";
 
 const APP_CLIENT = fileURLToPath(new URL("./fixtures/app-client.mjs", import.meta.url));
 
@@ -30,3 +32,24 @@ export const spec = (over: Partial<StoreSpec> & Pick<StoreSpec, "type" | "name">
   environment: "production",
   ...over,
 });
+
+/**
+ * Store gateway grants for tests that have no deployments: `authorize` for the gateway, and
+ * `access(...stores)` for the variables a function granted exactly those stores would get.
+ */
+export function testGrants() {
+  const keys = new Map<string, Grant>();
+  return {
+    authorize: async (accessKeyId: string) => keys.get(accessKeyId) ?? null,
+    credentials(...resources: string[]): Record<string, string> {
+      const id = `FERRYTEST${randomId(16).toUpperCase()}`;
+      const secret = randomBytes(24).toString("base64url");
+      keys.set(id, { secret, resources: new Set(resources) });
+      return { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret };
+    },
+    /** a linked store's env plus credentials for it alone */
+    access(...stores: LinkedStore[]): Record<string, string> {
+      return Object.assign({}, ...stores.map((s) => s.env), this.credentials(...stores.map((s) => s.resource)));
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { startAppDataServices, type AppDataServices } from "../../stores/embedded.ts";
 import type { ProvisionSpec } from "../../stores/kv-keys.ts";
 import type { LinkedStore, StoreProvisioner } from "../../stores/port.ts";
-import { runAppClient, spec } from "./helpers.ts";
+import { runAppClient, spec, testGrants } from "./helpers.ts";
 
 type Provisioner = StoreProvisioner & { ensure(spec: ProvisionSpec): Promise<LinkedStore> };
 
@@ -14,6 +14,8 @@ interface Harness {
   provisioner(): Provisioner;
   /** stops the services and starts them again on the same data */
   restart(): Promise<void>;
+  /** what a function using exactly `store` runs with: its env plus, where needed, credentials for it */
+  envOf(store: LinkedStore): Record<string, string>;
   end(): Promise<void>;
 }
 
@@ -35,7 +37,7 @@ function provisionerContract(name: string, make: () => Promise<Harness>) {
       expect(linked.env.FERRY_STORE_TODOS_TABLE).toBe(linked.resource);
       expect(linked.env.FERRY_STORE_TODOS_PARTITION_KEY).toBe("pk");
       expect(linked.env.FERRY_STORE_TODOS_SORT_KEY).toBe("sk");
-      const put = await runAppClient(linked.env, { op: "kv-put", store: "todos", key: "t1", value: { title: "milk", done: false } });
+      const put = await runAppClient(h.envOf(linked), { op: "kv-put", store: "todos", key: "t1", value: { title: "milk", done: false } });
       expect(put.item).toMatchObject({ pk: "t1", sk: "item", value: { title: "milk", done: false } });
     });
 
@@ -43,18 +45,18 @@ function provisionerContract(name: string, make: () => Promise<Harness>) {
       const linked = await p().ensure(spec({ type: "blob", name: "my-files" }));
       expect(linked.env.FERRY_STORE_MY_FILES_TYPE).toBe("blob");
       expect(linked.env.FERRY_STORE_MY_FILES_BUCKET).toBe(linked.resource);
-      const put = await runAppClient<{ sha256: string }>(linked.env, {
+      const put = await runAppClient<{ sha256: string }>(h.envOf(linked), {
         op: "blob-put",
         store: "my-files",
         key: "big/random.bin",
         size: SIX_MB,
         contentType: "application/octet-stream",
       });
-      const got = await runAppClient(linked.env, { op: "blob-get", store: "my-files", key: "big/random.bin" });
+      const got = await runAppClient(h.envOf(linked), { op: "blob-get", store: "my-files", key: "big/random.bin" });
       expect(got).toEqual({ sha256: put.sha256, size: SIX_MB, contentType: "application/octet-stream" });
 
-      await runAppClient(linked.env, { op: "blob-put", store: "my-files", key: "empty", size: 0, contentType: "text/plain" });
-      const empty = await runAppClient(linked.env, { op: "blob-get", store: "my-files", key: "empty" });
+      await runAppClient(h.envOf(linked), { op: "blob-put", store: "my-files", key: "empty", size: 0, contentType: "text/plain" });
+      const empty = await runAppClient(h.envOf(linked), { op: "blob-get", store: "my-files", key: "empty" });
       expect(empty).toMatchObject({ size: 0, sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", contentType: "text/plain" });
     });
 
@@ -62,8 +64,8 @@ function provisionerContract(name: string, make: () => Promise<Harness>) {
       for (const type of ["kv", "blob"] as const) {
         const s = spec({ type, name: "data" });
         const first = await p().ensure(s);
-        if (type === "kv") await runAppClient(first.env, { op: "kv-put", store: "data", key: "k", value: 1 });
-        else await runAppClient(first.env, { op: "blob-put", store: "data", key: "k", size: 10 });
+        if (type === "kv") await runAppClient(h.envOf(first), { op: "kv-put", store: "data", key: "k", value: 1 });
+        else await runAppClient(h.envOf(first), { op: "blob-put", store: "data", key: "k", size: 10 });
         const [second, third] = await Promise.all([p().ensure(s), p().ensure(s)]);
         for (const again of [second, third]) {
           expect(again.resource).toBe(first.resource);
@@ -78,8 +80,8 @@ function provisionerContract(name: string, make: () => Promise<Harness>) {
       const prod = await p().ensure(spec({ type: "kv", name: "todos", project: "shared-proj" }));
       const preview = await p().ensure({ ...prod, environment: "preview" });
       expect(preview.resource).not.toBe(prod.resource);
-      await runAppClient(prod.env, { op: "kv-put", store: "todos", key: "only-prod", value: "x" });
-      expect(await runAppClient(preview.env, { op: "kv-get", store: "todos", key: "only-prod" })).toEqual({ item: null });
+      await runAppClient(h.envOf(prod), { op: "kv-put", store: "todos", key: "only-prod", value: "x" });
+      expect(await runAppClient(h.envOf(preview), { op: "kv-get", store: "todos", key: "only-prod" })).toEqual({ item: null });
       const prodBlob = await p().ensure(spec({ type: "blob", name: "files", project: "shared-proj" }));
       const previewBlob = await p().ensure({ ...prodBlob, environment: "preview" });
       expect(previewBlob.resource).not.toBe(prodBlob.resource);
@@ -88,33 +90,33 @@ function provisionerContract(name: string, make: () => Promise<Harness>) {
     it("reports usage: item count for kv, object count and bytes for blob", async () => {
       const kv = await p().ensure(spec({ type: "kv", name: "counted" }));
       expect(await p().usage(kv)).toMatchObject({ items: 0 });
-      for (const key of ["a", "b", "c"]) await runAppClient(kv.env, { op: "kv-put", store: "counted", key, value: key });
+      for (const key of ["a", "b", "c"]) await runAppClient(h.envOf(kv), { op: "kv-put", store: "counted", key, value: key });
       expect((await p().usage(kv)).items).toBe(3);
 
       const blob = await p().ensure(spec({ type: "blob", name: "sized" }));
       expect(await p().usage(blob)).toEqual({ items: 0, bytes: 0 });
       for (const [key, size] of [["a", 1000], ["b/c", 2345], ["z", 0]] as const)
-        await runAppClient(blob.env, { op: "blob-put", store: "sized", key, size });
+        await runAppClient(h.envOf(blob), { op: "blob-put", store: "sized", key, size });
       expect(await p().usage(blob)).toEqual({ items: 3, bytes: 3345 });
     });
 
     it("destroy removes the resource and its data; destroying twice is fine", async () => {
       const kv = await p().ensure(spec({ type: "kv", name: "gone" }));
-      await runAppClient(kv.env, { op: "kv-put", store: "gone", key: "k", value: 1 });
+      await runAppClient(h.envOf(kv), { op: "kv-put", store: "gone", key: "k", value: 1 });
       const blob = await p().ensure(spec({ type: "blob", name: "gone" }));
-      await runAppClient(blob.env, { op: "blob-put", store: "gone", key: "a", size: 100 });
-      await runAppClient(blob.env, { op: "blob-put", store: "gone", key: "b/c", size: 0 });
+      await runAppClient(h.envOf(blob), { op: "blob-put", store: "gone", key: "a", size: 100 });
+      await runAppClient(h.envOf(blob), { op: "blob-put", store: "gone", key: "b/c", size: 0 });
       for (const s of [kv, blob]) {
         await p().destroy(s);
         await p().destroy(s);
         await expect(p().usage(s)).rejects.toMatchObject({ code: "store_not_found" });
       }
-      await expect(runAppClient(kv.env, { op: "kv-get", store: "gone", key: "k" })).rejects.toThrow(/ResourceNotFound/);
-      await expect(runAppClient(blob.env, { op: "blob-get", store: "gone", key: "a" })).rejects.toThrow(/NoSuchBucket/);
+      await expect(runAppClient(h.envOf(kv), { op: "kv-get", store: "gone", key: "k" })).rejects.toThrow(/ResourceNotFound/);
+      await expect(runAppClient(h.envOf(blob), { op: "blob-get", store: "gone", key: "a" })).rejects.toThrow(/NoSuchBucket/);
       // linking again starts empty
       const kv2 = await p().ensure(kv);
       expect(kv2.resource).toBe(kv.resource);
-      expect(await runAppClient(kv2.env, { op: "kv-get", store: "gone", key: "k" })).toEqual({ item: null });
+      expect(await runAppClient(h.envOf(kv2), { op: "kv-get", store: "gone", key: "k" })).toEqual({ item: null });
       expect(await p().usage(await p().ensure(blob))).toEqual({ items: 0, bytes: 0 });
     });
 
@@ -131,7 +133,7 @@ function provisionerContract(name: string, make: () => Promise<Harness>) {
       const linked = await p().ensure(s);
       expect(linked.env.FERRY_STORE_USERS_PARTITION_KEY).toBe("id");
       expect(linked.env.FERRY_STORE_USERS_SORT_KEY).toBeUndefined();
-      const put = await runAppClient(linked.env, { op: "kv-put", store: "users", key: "u1", value: "ada" });
+      const put = await runAppClient(h.envOf(linked), { op: "kv-put", store: "users", key: "u1", value: "ada" });
       expect(put.item).toEqual({ id: "u1", value: "ada" });
       await expect(p().ensure({ ...s, keys: undefined })).rejects.toMatchObject({ code: "store_keys_mismatch" });
       await expect(p().ensure({ ...s, keys: { partition: "bad name" } })).rejects.toMatchObject({ code: "invalid_store_keys" });
@@ -140,8 +142,8 @@ function provisionerContract(name: string, make: () => Promise<Harness>) {
     it("keeps data across a restart of the services", async () => {
       const kv = await p().ensure(spec({ type: "kv", name: "durable" }));
       const blob = await p().ensure(spec({ type: "blob", name: "durable" }));
-      await runAppClient(kv.env, { op: "kv-put", store: "durable", key: "k", value: "kept" });
-      const put = await runAppClient<{ sha256: string }>(blob.env, { op: "blob-put", store: "durable", key: "f", size: 300_000, contentType: "image/png" });
+      await runAppClient(h.envOf(kv), { op: "kv-put", store: "durable", key: "k", value: "kept" });
+      const put = await runAppClient<{ sha256: string }>(h.envOf(blob), { op: "blob-put", store: "durable", key: "f", size: 300_000, contentType: "image/png" });
 
       await h.restart();
 
@@ -150,8 +152,8 @@ function provisionerContract(name: string, make: () => Promise<Harness>) {
       expect(kv2.resource).toBe(kv.resource);
       expect(blob2.resource).toBe(blob.resource);
       expect(kv2.createdAt).toBe(kv.createdAt);
-      expect(await runAppClient(kv2.env, { op: "kv-get", store: "durable", key: "k" })).toMatchObject({ item: { value: "kept" } });
-      expect(await runAppClient(blob2.env, { op: "blob-get", store: "durable", key: "f" })).toEqual({
+      expect(await runAppClient(h.envOf(kv2), { op: "kv-get", store: "durable", key: "k" })).toMatchObject({ item: { value: "kept" } });
+      expect(await runAppClient(h.envOf(blob2), { op: "blob-get", store: "durable", key: "f" })).toEqual({
         sha256: put.sha256,
         size: 300_000,
         contentType: "image/png",
@@ -163,14 +165,16 @@ function provisionerContract(name: string, make: () => Promise<Harness>) {
   });
 }
 
-provisionerContract("embedded (dynalite + s3rver)", async () => {
+provisionerContract("embedded (dynalite + s3rver behind the store gateway)", async () => {
   const home = await mkdtemp(join(tmpdir(), "ferry-appdata-"));
-  let services: AppDataServices = await startAppDataServices(home);
+  const grants = testGrants();
+  let services: AppDataServices = await startAppDataServices(home, { authorize: grants.authorize });
   return {
     provisioner: () => services.provisioner,
+    envOf: (store) => grants.access(store),
     async restart() {
       await services.end();
-      services = await startAppDataServices(home);
+      services = await startAppDataServices(home, { authorize: grants.authorize });
     },
     async end() {
       await services.end();

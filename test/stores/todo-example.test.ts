@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { startAppDataServices, type AppDataServices } from "../../stores/embedded.ts";
+import type { LinkedStore } from "../../stores/port.ts";
+import { testGrants } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const EXAMPLE = join(ROOT, "examples/todo");
@@ -40,13 +42,15 @@ describe("examples/todo against provisioned stores", () => {
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), "ferry-todo-"));
     out = join(home, "bundles");
-    services = await startAppDataServices(join(home, "platform"));
+    const grants = testGrants();
+    services = await startAppDataServices(join(home, "platform"), { authorize: grants.authorize });
     const config = JSON.parse(await readFile(join(EXAMPLE, "ferry.json"), "utf8")) as { stores: Record<string, { type: "kv" | "blob" }> };
-    env = {};
+    const linked: LinkedStore[] = [];
     for (const [name, { type }] of Object.entries(config.stores)) {
-      const linked = await services.provisioner.ensure({ accountId: "acc_example", project: "todo", environment: "preview", name, type });
-      Object.assign(env, linked.env);
+      linked.push(await services.provisioner.ensure({ accountId: "acc_example", project: "todo", environment: "preview", name, type }));
     }
+    // the env plus the key pair a deployment of the example gets, granted its stores only
+    env = grants.access(...linked);
     const entries = { todos: "api/todos.ts", todo: "api/todos/[id].ts", attachment: "api/attachments/[id].ts" };
     await esbuild.build({
       absWorkingDir: EXAMPLE,
