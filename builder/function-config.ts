@@ -15,6 +15,7 @@ export function functionConfigFor(source: string, config: FerryConfig): Function
     if (settings.memory !== undefined) out.memory = settings.memory;
     if (settings.maxDuration !== undefined) out.maxDuration = settings.maxDuration;
     if (settings.maxConcurrency !== undefined) out.maxConcurrency = settings.maxConcurrency;
+    if (settings.streamingBody !== undefined) out.streamingBody = settings.streamingBody;
   }
   return out;
 }

@@ -84,6 +84,9 @@ export interface FunctionConfig {
   memory: number;
   maxDuration: number;
   maxConcurrency: number;
+  /** the request body streams to the function as it arrives, instead of being received whole
+   * (up to the payload limit) before an instance is taken; for uploads larger than the limit */
+  streamingBody?: boolean;
 }
 
 export interface BuiltFunction {

@@ -2,11 +2,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import type { BlobStore } from "../core/blobs/port.ts";
+import { isFerryError } from "../core/errors.ts";
 import { randomId } from "../core/ids.ts";
 import type { BuiltFunction, StaticFile } from "../core/types.ts";
 import type { FunctionHost, FunctionTarget } from "../runtime/port.ts";
 import { errorFromThrown, errorResponse } from "./errors.ts";
-import { decodeParams, decodePath, hostLabel, splitUrl, type UrlParts } from "./paths.ts";
+import { decodeParams, decodePath, hostLabel, splitUrl, validHost, type UrlParts } from "./paths.ts";
 import type { Resolved } from "./resolver.ts";
 import { destination, matchFunction, mergeSearch, routeTable, type RouteTable } from "./routes.ts";
 import { createStaticServer } from "./static.ts";
@@ -50,12 +51,19 @@ export function createRouter(opts: RouterOptions): Router {
   async function handle(req: Request, env: Bindings): Promise<Response> {
     const requestId = `${idPrefix}${(++seq).toString(36)}`;
     const url = splitUrl(req.url);
+    // the Node listener leaves the host empty when the request names none it can use (no Host,
+    // two of them, an invalid one): all 400, as RFC 9112 §3.2 asks. A host it checked already
+    // is not checked twice.
+    if (url.host === "" || (!(req as { hostChecked?: boolean }).hostChecked && !validHost(url.host))) return errorResponse(req, 400, "invalid_host", requestId);
     const label = hostLabel(url.host, domain);
     let resolved: Resolved | null;
     try {
       resolved = label ? await opts.resolve(label) : null;
     } catch (e) {
-      return errorFromThrown(req, e, requestId);
+      if (isFerryError(e)) return errorFromThrown(req, e, requestId);
+      // the metadata store failing is not the function's fault, and not the visitor's
+      console.error(`[router] ${requestId}: looking up ${label} failed:`, e);
+      return errorResponse(req, 503, "deployment_lookup_failed", requestId, { "retry-after": "5" });
     }
     if (!resolved) return errorResponse(req, 404, "deployment_not_found", requestId);
     const state = resolved.deployment.state;

@@ -8,12 +8,17 @@ const MESSAGES: Record<string, string> = {
   deployment_failed: "This deployment failed to build, so there is nothing to serve.",
   not_found: "The page could not be found.",
   bad_request: "The request path is not valid.",
+  invalid_host: "The request does not name a valid host.",
+  payload_too_large: "The request body is larger than this function accepts.",
+  request_body_timeout: "The request body did not arrive in time.",
+  deployment_lookup_failed: "The deployment for this address could not be looked up. Try again in a few seconds.",
   method_not_allowed: "This method is not allowed here.",
   function_crashed: "The function crashed while handling this request.",
   function_timeout: "The function did not respond within its maximum duration.",
   function_load_failed: "The function failed to start.",
   function_start_timeout: "The function did not start in time.",
   function_error: "The function could not handle this request.",
+  function_invalid_response: "The function answered with a response that is not valid HTTP.",
   external_rewrite_unsupported: "This rewrite points to another site, which is not supported.",
 };
 
@@ -21,7 +26,9 @@ const TITLES: Record<number, string> = {
   400: "Bad Request",
   404: "Not Found",
   405: "Method Not Allowed",
+  408: "Request Timeout",
   410: "Gone",
+  413: "Content Too Large",
   500: "Internal Server Error",
   502: "Bad Gateway",
   503: "Service Unavailable",
@@ -43,7 +50,12 @@ export function errorResponse(req: Request, status: number, code: string, reques
 
 /** Maps an error thrown while serving (usually the function host's FerryError) to a page. */
 export function errorFromThrown(req: Request, err: unknown, requestId: string): Response {
-  if (isFerryError(err) && err.status >= 400) return errorResponse(req, err.status, err.code, requestId);
+  if (isFerryError(err) && err.status >= 400) {
+    // the request body was refused before it was all read: the connection cannot carry another
+    // request, so it is closed rather than left to drain (or stall) under the next one
+    const headers: Record<string, string> = err.status === 408 || err.status === 413 ? { connection: "close" } : {};
+    return errorResponse(req, err.status, err.code, requestId, headers);
+  }
   return errorResponse(req, 502, "function_error", requestId);
 }
 

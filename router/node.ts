@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Bindings } from "./app.ts";
+import { validHost } from "./paths.ts";
 
 /** The router core's fetch handler (`Router.fetch`). */
 type Fetch = (req: Request, env: Bindings) => Promise<Response>;
@@ -35,18 +36,20 @@ class NodeRequest {
   #headers: NodeHeaders | null = null;
   readonly method: string;
   readonly url: string;
+  /** the URL's host is already checked (origin-form: it is the one valid Host, or empty), so the
+   * router need not check it again; an absolute-form target's authority it checks itself */
+  readonly hostChecked: boolean;
 
   constructor(incoming: IncomingMessage) {
     this.#incoming = incoming;
     this.method = incoming.method ?? "GET";
     const target = incoming.url ?? "/";
-    if (target.startsWith("http://") || target.startsWith("https://")) {
-      // absolute-form (`GET http://host/path`), which servers must accept: it names the host itself
-      this.url = target;
-    } else {
-      const encrypted = (incoming.socket as { encrypted?: boolean } | null)?.encrypted;
-      this.url = `${encrypted ? "https" : "http"}://${incoming.headers.host ?? ""}${target}`;
-    }
+    const scheme = (incoming.socket as { encrypted?: boolean } | null)?.encrypted ? "https" : "http";
+    // An unusable Host leaves the URL's host empty, which the router answers with 400: spliced in
+    // as sent, `Host: app.localhost/api/x#` would have become a host plus another path.
+    const host = soleHost(incoming);
+    this.hostChecked = target.charCodeAt(0) === 47; /* / */
+    this.url = this.hostChecked ? `${scheme}://${host}${target}` : absoluteUrl(target, scheme, host);
   }
 
   get headers(): Headers {
@@ -57,6 +60,52 @@ class NodeRequest {
     if (this.method === "GET" || this.method === "HEAD") return null;
     return Readable.toWeb(this.#incoming) as ReadableStream<Uint8Array>;
   }
+}
+
+/**
+ * The request's one valid Host header, or "" when there is none, more than one or an invalid one
+ * (all 400 by RFC 9112 §3.2). Node keeps the first of repeated Host lines and drops the rest, so
+ * they are counted in the raw list (without allocating: this runs for every request).
+ */
+function soleHost(incoming: IncomingMessage): string {
+  const host = incoming.headers.host;
+  if (host === undefined || !validHost(host)) return "";
+  const raw = incoming.rawHeaders;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (
+      name.length === 4 &&
+      (name.charCodeAt(0) | 32) === 104 &&
+      (name.charCodeAt(1) | 32) === 111 &&
+      (name.charCodeAt(2) | 32) === 115 &&
+      (name.charCodeAt(3) | 32) === 116 &&
+      ++seen > 1
+    ) {
+      return "";
+    }
+  }
+  return host;
+}
+
+/**
+ * An absolute-form target (`GET http://app.example/path`), which servers must accept. Its
+ * authority names the host and the Host header's value is ignored (RFC 9112 §3.2.2), though a
+ * missing, repeated or invalid Host is still refused; the scheme is the connection's, not the
+ * visitor's claim. Any other form (`*`, `host:port`) names no resource here: empty host, 400.
+ */
+function absoluteUrl(target: string, scheme: string, host: string): string {
+  const m = host ? /^https?:\/\//i.exec(target) : null;
+  if (!m) return `${scheme}:///`;
+  const from = m[0].length;
+  let end = from;
+  while (end < target.length) {
+    const c = target.charCodeAt(end);
+    if (c === 47 || c === 63 || c === 35) break; // / ? #
+    end++;
+  }
+  const rest = target.slice(end);
+  return `${scheme}://${target.slice(from, end)}${rest.charCodeAt(0) === 47 ? rest : `/${rest}`}`;
 }
 
 /** Read-only Headers over Node's parsed ones (names lower-cased, repeats joined as Headers

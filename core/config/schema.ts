@@ -29,6 +29,8 @@ export const functionConfigSchema = z.strictObject({
   memory: z.number().int().min(128).max(10240).optional(),
   maxDuration: z.number().positive().max(900).optional(),
   maxConcurrency: z.number().int().min(1).max(1000).optional(),
+  /** stream the request body to the function as it arrives (no payload limit, bounded by maxDuration) */
+  streamingBody: z.boolean().optional(),
 });
 
 export const ferryConfigSchema = z.strictObject({

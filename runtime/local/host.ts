@@ -10,7 +10,8 @@ import { createMaterializer } from "./materialize.ts";
 import { FunctionPool } from "./pool.ts";
 import type { Sandbox } from "../../sandbox/port.ts";
 import { defaultSandbox } from "../../sandbox/default.ts";
-import { flattenHeaders, flattenRawHeaders, forward, forwardToNode, pathOf } from "./proxy.ts";
+import { flattenHeaders, flattenRawHeaders, forward, forwardToNode, hostOf, pathOf } from "./proxy.ts";
+import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, receiveBody, type BodyLimits } from "./body.ts";
 
 export interface LocalHostOptions {
   blobs: BlobStore;
@@ -28,6 +29,11 @@ export interface LocalHostOptions {
   maxInstancesTotal?: number;
   /** processes and threads one instance may have; default 128 */
   maxProcessesPerInstance?: number;
+  /** the largest request body a function is sent (it is received whole first); default 6 MB,
+   * Lambda's payload limit. Functions with `streamingBody` are not held to it. */
+  maxRequestBodyBytes?: number;
+  /** how long a request body may take to arrive in all; default 30 s */
+  requestBodyTimeoutMs?: number;
   /** where tenant code runs; default: the platform's sandbox (bubblewrap + cgroups) */
   sandbox?: Sandbox;
   onLog?: LogSink;
@@ -45,6 +51,10 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
   const sandbox = opts.sandbox ?? defaultSandbox();
   const materializer = createMaterializer(opts.blobs, opts.cacheDir);
   const onLog = opts.onLog;
+  const bodyLimits: BodyLimits = {
+    maxBytes: positive(opts.maxRequestBodyBytes, DEFAULT_MAX_BODY_BYTES),
+    timeoutMs: positive(opts.requestBodyTimeoutMs, DEFAULT_BODY_TIMEOUT_MS),
+  };
   /** deploymentId -> function name -> pool; two lookups, no key string built per request */
   const pools = new Map<string, Map<string, FunctionPool>>();
   let closed = false;
@@ -148,12 +158,47 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
   function invoke(target: FunctionTarget, request: Request, ctx: InvokeContext): Promise<Response> {
     if (closed) return Promise.reject(new FerryError("host_closed", "the function host is shut down", 503));
     const pool = poolFor(target);
+    const method = request.method;
+    if (method !== "GET" && method !== "HEAD" && target.fn.config?.streamingBody !== true) {
+      // the body first, then an instance: a slow sender must not hold a slot while it trickles in
+      const received = Date.now();
+      return receiveBody(request, ctx.incoming, bodyLimits).then(
+        (body) => {
+          const inst = pool.tryAcquire();
+          if (inst) return send(pool, inst, target, request, ctx, body);
+          return pool.acquire().then((i) => send(pool, i, target, request, ctx, body));
+        },
+        (err: FerryError) => {
+          logRequest(target, ctx, method, ctx.path ?? pathOf(request.url), err.status, received, err.message);
+          // a visitor who left is owed nothing: no answer is written to the closed connection
+          if (err.status === 499 && ctx.outgoing && ctx.sent) return ctx.sent;
+          throw err;
+        },
+      );
+    }
     const inst = pool.tryAcquire();
-    if (inst) return send(pool, inst, target, request, ctx);
-    return pool.acquire().then((i) => send(pool, i, target, request, ctx));
+    if (inst) return send(pool, inst, target, request, ctx, undefined);
+    return pool.acquire().then((i) => send(pool, i, target, request, ctx, undefined));
   }
 
-  function send(pool: FunctionPool, inst: Instance, target: FunctionTarget, request: Request, ctx: InvokeContext): Promise<Response> {
+  function logRequest(target: FunctionTarget, ctx: InvokeContext, method: string, path: string, status: number, start: number, detail: string | null) {
+    onLog?.({
+      ts: Date.now(),
+      deploymentId: target.deploymentId,
+      function: target.fn.name,
+      requestId: ctx.requestId,
+      stream: "request",
+      text: `${method} ${path} ${status}${detail ? ` ${detail}` : ""}`,
+      status,
+      durationMs: Date.now() - start,
+      method,
+      path,
+    });
+  }
+
+  /** `received` is the body when it was received whole beforehand (null: there was none);
+   * undefined when it streams from the request (GET and HEAD have none, `streamingBody`). */
+  function send(pool: FunctionPool, inst: Instance, target: FunctionTarget, request: Request, ctx: InvokeContext, received: Buffer | null | undefined): Promise<Response> {
     if (!inst.pool) {
       pool.release(inst);
       return Promise.reject(inst.crashError());
@@ -167,8 +212,11 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
     if (ctx.headers) for (const k in ctx.headers) extra.push(k, ctx.headers[k]!);
     const bodyless = method === "GET" || method === "HEAD";
     const incoming = ctx.incoming;
-    const headers = incoming ? flattenRawHeaders(incoming.rawHeaders, extra) : flattenHeaders(request.url, request.headers, extra);
-    const body = bodyless ? null : incoming ?? (request.body as AsyncIterable<Uint8Array> | null);
+    // an absolute-form target names the host itself: the function sees the one routed on
+    const headers = incoming
+      ? flattenRawHeaders(incoming.rawHeaders, extra, incoming.url?.charCodeAt(0) === 47 ? undefined : hostOf(request.url))
+      : flattenHeaders(request.url, request.headers, extra);
+    const body = received !== undefined ? received : bodyless ? null : incoming ?? (request.body as AsyncIterable<Uint8Array> | null);
 
     const maxMs = positive(target.fn.config?.maxDuration, DEFAULTS.maxDuration) * 1000;
     let timedOut = false;
@@ -186,18 +234,10 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
         clearTimeout(timer);
         pool.release(inst);
         if (onLog) {
-          onLog({
-            ts: Date.now(),
-            deploymentId: target.deploymentId,
-            function: target.fn.name,
-            requestId: ctx.requestId,
-            stream: "request",
-            text: `${method} ${path} ${status || (timedOut ? 504 : 502)}${err && !status ? ` ${err.message}` : ""}`,
-            status: status || (timedOut ? 504 : 502),
-            durationMs: Date.now() - start,
-            method,
-            path,
-          });
+          if (err && isFerryError(err) && err.code === "function_invalid_response") {
+            onLog({ ts: Date.now(), deploymentId: target.deploymentId, function: target.fn.name, requestId: ctx.requestId, stream: "stderr", text: `[ferry] function ${target.fn.name}: ${err.message}; the visitor got 502` });
+          }
+          logRequest(target, ctx, method, path, status || (timedOut ? 504 : 502), start, err && !status ? err.message : null);
         }
       };
     // with the Node response at hand, stream into it directly (the warm hot path)

@@ -11,7 +11,8 @@ export interface ForwardOptions {
   path: string;
   /** flat [name, value, name, value, ...] */
   headers: string[];
-  body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream | null;
+  /** a buffer (a body received whole) or a stream */
+  body: Uint8Array | AsyncIterable<Uint8Array> | NodeJS.ReadableStream | null;
   /** set on the response, replacing the function's own of the same name */
   responseHeaders?: Record<string, string>;
 }
@@ -30,16 +31,25 @@ export function flattenHeaders(url: string, headers: Headers, extra: string[]): 
   return out;
 }
 
-/** The same from Node's raw header list: no Headers object is built (the cheap path). */
-export function flattenRawHeaders(raw: string[], extra: string[]): string[] {
-  const out: string[] = [];
+/** The same from Node's raw header list: no Headers object is built (the cheap path). `host`,
+ * when given, replaces the visitor's Host: an absolute-form target names the host itself
+ * (RFC 9112 §3.2.2), and the function must see the host the router routed on. */
+export function flattenRawHeaders(raw: string[], extra: string[], host?: string): string[] {
+  const out: string[] = host === undefined ? [] : ["host", host];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     // HTTP/2 pseudo-headers (`:path`...) describe the request line, not headers
-    if (!HOP_BY_HOP.has(name) && !isPlatformHeader(name) && name.charCodeAt(0) !== 58) out.push(name, raw[i + 1]!);
+    if (!HOP_BY_HOP.has(name) && !isPlatformHeader(name) && name.charCodeAt(0) !== 58 && (host === undefined || name !== "host")) out.push(name, raw[i + 1]!);
   }
   for (let i = 0; i < extra.length; i++) out.push(extra[i]!);
   return out;
+}
+
+/** The host (and port) of an absolute URL string. */
+export function hostOf(url: string): string {
+  const from = url.indexOf("//") + 2;
+  const to = url.indexOf("/", from);
+  return to < 0 ? url.slice(from) : url.slice(from, to);
 }
 
 /** `x-ferry-*` (route params, request id) and `x-forwarded-*` are set by Ferry alone: a visitor
@@ -55,6 +65,19 @@ export function pathOf(url: string): string {
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/** Interim responses a function may send before its answer (Node's `writeContinue()`,
+ * `writeProcessing()`, `writeEarlyHints()`); they are not passed on. */
+const isInterim = (status: number) => status === 100 || status === 102 || status === 103;
+
+/**
+ * A function's final status must be one a visitor can be given: 200-599. Anything else (999,
+ * a 1xx Node does not send as interim) would reach the visitor as is, or, turned into a Web
+ * Response, throw; the exchange is failed with 502 `function_invalid_response` instead.
+ */
+function invalidStatus(status: number): FerryError {
+  return new FerryError("function_invalid_response", `the function answered with HTTP status ${status}, which is not a valid final status (200-599)`, 502);
+}
 
 /**
  * Sends one request over `dispatcher` and resolves with a Web Response whose body streams as
@@ -93,6 +116,22 @@ export function forward(
 
   const deliver = () => {
     if (settled && !ended) return; // failed before the Response was handed over: rejected instead
+    try {
+      build();
+    } catch (e) {
+      // headers a Response refuses: the function's answer cannot be passed on
+      const err = new FerryError("function_invalid_response", `the function's response could not be passed on: ${(e as Error).message}`, 502);
+      if (ended) {
+        rejectRes(err);
+        return;
+      }
+      delivered = false;
+      if (abortFn) abortFn(err);
+      else rejectRes(err);
+    }
+  };
+
+  const build = () => {
     delivered = true;
     if (NULL_BODY.has(status) || opts.method === "HEAD") {
       resolveRes(new Response(null, { status, headers: headers! }));
@@ -129,7 +168,11 @@ export function forward(
       if (pendingAbort) abort(pendingAbort);
     },
     onHeaders(statusCode, raw, res) {
-      if (statusCode < 200) return true; // informational (100 Continue, 103 Early Hints)
+      if (statusCode < 200 || statusCode > 599) {
+        if (isInterim(statusCode)) return true;
+        abortFn?.(invalidStatus(statusCode));
+        return false;
+      }
       status = statusCode;
       headers = toHeaders(raw, opts.responseHeaders);
       resume = res;
@@ -302,7 +345,11 @@ class NodeExchange implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(statusCode: number, raw: Buffer[], resume: () => void): boolean {
-    if (statusCode < 200) return true; // informational (100 Continue, 103 Early Hints)
+    if (statusCode < 200 || statusCode > 599) {
+      if (isInterim(statusCode)) return true;
+      this.abort(invalidStatus(statusCode));
+      return false;
+    }
     this.status = statusCode;
     this.resume = resume;
     const headers: string[] = [];
@@ -314,7 +361,13 @@ class NodeExchange implements Dispatcher.DispatchHandler {
       headers.push(name, raw[i + 1]!.toString("latin1"));
     }
     if (forced) for (const k in forced) headers.push(k, forced[k]!);
-    this.out.writeHead(statusCode, headers);
+    try {
+      this.out.writeHead(statusCode, headers);
+    } catch (e) {
+      // a header Node refuses to send (ERR_INVALID_CHAR...): nothing was written yet
+      this.abort(new FerryError("function_invalid_response", `the function's response could not be passed on: ${(e as Error).message}`, 502));
+      return false;
+    }
     this.started = true;
     if (NULL_BODY.has(statusCode) || this.opts.method === "HEAD") this.out.end();
     this.resolveRes(this.sent);

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo, type Socket } from "node:net";
+import { blobKeys } from "../../core/blobs/port.ts";
 import type { Router } from "../../router/app.ts";
 import type { FunctionHost } from "../../runtime/port.ts";
 import { nodeListener } from "../../router/node.ts";
 import type { BlobStore } from "../../core/blobs/port.ts";
-import type { BuildOutput, BuiltFunction, Deployment, RouteConfig, StaticFile } from "../../core/types.ts";
+import type { BuildOutput, BuiltFunction, Deployment, FunctionConfig, HandlerKind, RouteConfig, StaticFile } from "../../core/types.ts";
 import type { Resolved } from "../../router/resolver.ts";
 
 /** Stores `content` as a static file of a deployment, content-addressed like uploads. */
@@ -111,3 +112,113 @@ export const noFunctions: FunctionHost = {
   stats: () => ({ instances: 0, byDeployment: {} }),
   close: async () => {},
 };
+
+/** A function whose bundle is `code` itself, stored the way the builder would have. */
+export async function codeFunction(
+  blobs: BlobStore,
+  deploymentId: string,
+  name: string,
+  code: string,
+  opts: { route?: string; handler?: HandlerKind; config?: Partial<FunctionConfig> } = {},
+): Promise<BuiltFunction> {
+  const prefix = blobKeys.artifactPrefix(deploymentId, name);
+  await blobs.put(`${prefix}/index.mjs`, code);
+  return {
+    name,
+    route: opts.route ?? `/${name}`,
+    source: `${name}.mjs`,
+    handler: opts.handler ?? "function",
+    artifact: { prefix, entry: "index.mjs", files: ["index.mjs"] },
+    config: { memory: 256, maxDuration: 10, maxConcurrency: 10, ...opts.config },
+  };
+}
+
+export interface RawResponse {
+  status: number;
+  /** header names lower-cased; repeats joined with ", " */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * One HTTP exchange over a bare TCP socket: `head` (request line and headers, without the blank
+ * line) is sent byte for byte, so nothing normalizes it first. `body` chunks follow, `gapMs` apart.
+ * Resolves once one response has fully arrived; `closed` settles when the server closes.
+ */
+export function rawHttp(port: number, head: string, opts: { body?: (string | Buffer)[]; gapMs?: number; timeoutMs?: number } = {}) {
+  const sock: Socket = connect(port, "127.0.0.1");
+  const closed = new Promise<void>((r) => sock.once("close", () => r()));
+  const response = new Promise<RawResponse>((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => reject(new Error(`no response within ${opts.timeoutMs ?? 5_000} ms`)), opts.timeoutMs ?? 5_000);
+    const parse = () => {
+      const end = buf.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      const lines = buf.subarray(0, end).toString("latin1").split("\r\n");
+      const status = Number(lines[0]!.split(" ")[1]);
+      const headers: Record<string, string> = {};
+      for (const l of lines.slice(1)) {
+        const i = l.indexOf(":");
+        const k = l.slice(0, i).trim().toLowerCase();
+        const v = l.slice(i + 1).trim();
+        headers[k] = k in headers ? `${headers[k]}, ${v}` : v;
+      }
+      if (status < 200) {
+        buf = buf.subarray(end + 4); // an interim response: the answer follows
+        return parse();
+      }
+      const rest = buf.subarray(end + 4);
+      let body: Buffer | null = rest;
+      const length = headers["content-length"];
+      if (length !== undefined) body = rest.length < Number(length) ? null : rest.subarray(0, Number(length));
+      else if (headers["transfer-encoding"]?.includes("chunked")) body = dechunk(rest);
+      if (body === null) return;
+      clearTimeout(timer);
+      resolve({ status, headers, body: body.toString("utf8") });
+    };
+    sock.on("data", (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      parse();
+    });
+    sock.on("error", (e) => (clearTimeout(timer), reject(e)));
+    sock.on("close", () => {
+      clearTimeout(timer);
+      reject(new Error(`connection closed before a response: ${JSON.stringify(buf.toString("latin1"))}`));
+    });
+  });
+  response.catch(() => {});
+  let stopped = false;
+  void (async () => {
+    await new Promise((r) => sock.once("connect", r));
+    sock.write(`${head}\r\n\r\n`);
+    for (const chunk of opts.body ?? []) {
+      if (opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs));
+      if (stopped || sock.destroyed) return;
+      sock.write(chunk);
+    }
+  })().catch(() => {});
+  return {
+    response,
+    closed,
+    /** stops sending and closes the connection */
+    destroy() {
+      stopped = true;
+      sock.destroy();
+    },
+  };
+}
+
+/** A complete chunked body decoded, or null while it is still arriving. */
+function dechunk(data: Buffer): Buffer | null {
+  const out: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const eol = data.indexOf("\r\n", at);
+    if (eol < 0) return null;
+    const size = parseInt(data.subarray(at, eol).toString("latin1"), 16);
+    if (size === 0) return Buffer.concat(out);
+    if (data.length < eol + 2 + size + 2) return null;
+    out.push(data.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+}
