@@ -1,13 +1,14 @@
 import type { BuildOutput, BuildResult, RouteConfig } from "../core/types.ts";
 import type { FerryConfig } from "../core/config/schema.ts";
+import type { BlobStore } from "../core/blobs/port.ts";
 import { bundleFunctions } from "./bundle.ts";
-import { detectApiFunctions, detectServerEntry, mayHaveCode } from "./detect.ts";
+import { detectApiFunctions, detectServerEntry, mayHaveCode, type PlannedFunction } from "./detect.ts";
 import { BuildCanceled, canceledResult, errorResult, throwIfAborted, UserBuildError } from "./errors.ts";
 import { commandEnv, runShell } from "./exec.ts";
 import { formatBytes, formatSeconds } from "./format.ts";
 import { installDependencies } from "./install.ts";
 import { DEFAULT_LIMITS, type BundleLimits } from "./limits.ts";
-import { hasDependencies, readPackageJson } from "./package-json.ts";
+import { hasDependencies, readPackageJson, type PackageJson } from "./package-json.ts";
 import type { BuildContext, Builder, BuildRequest } from "./port.ts";
 import { collectStatic } from "./static-files.ts";
 import { chooseStaticRoot, describeStaticRoot } from "./static-root.ts";
@@ -20,43 +21,64 @@ export interface BuilderOptions {
 }
 
 /** The routing part of ferry.json, carried into the build output for the router. */
-function routesOf(config: FerryConfig): RouteConfig {
+export function routesOf(config: FerryConfig): RouteConfig {
   const { redirects, rewrites, headers, cleanUrls, trailingSlash } = config;
   return Object.fromEntries(Object.entries({ redirects, rewrites, headers, cleanUrls, trailingSlash }).filter(([, v]) => v !== undefined));
 }
 
-async function runBuild(req: BuildRequest, ctx: BuildContext, limits: BundleLimits): Promise<BuildOutput> {
-  const { workDir, log, signal } = ctx;
+/** What a build will do, decided from the upload alone (before the workspace exists). */
+export interface BuildPlan {
+  paths: string[];
+  pkg: PackageJson | null;
+  apiFunctions: PlannedFunction[];
+  buildCommand: string | undefined;
+  /** dependencies will be installed (or restored) */
+  install: boolean;
+  /**
+   * no command will run, so only esbuild reads the workspace: it may share the stored files (hard
+   * links), and the project's last workspace can be reused (only changed files linked again)
+   */
+  link: boolean;
+}
+
+export async function planBuild(req: BuildRequest, blobs: BlobStore): Promise<BuildPlan> {
   const paths = req.files.map((f) => f.file);
-  const pkg = await readPackageJson(req.files, req.accountId, ctx.blobs);
+  const pkg = await readPackageJson(req.files, req.accountId, blobs);
   const apiFunctions = detectApiFunctions(paths);
   const buildCommand = req.config.buildCommand ?? (pkg?.scripts?.build ? "npm run build" : undefined);
   const install = !!pkg && hasDependencies(pkg) && (!!buildCommand || mayHaveCode(paths, pkg));
-  const env = commandEnv(workDir, req.buildEnv);
-
-  log(`Downloading ${req.files.length} files (${formatBytes(req.files.reduce((n, f) => n + f.size, 0))})`);
-  // with no command to run, only esbuild reads the workspace, so it may share the stored files,
-  // and the project's last workspace can be reused: only changed files are linked again
-  const link = !install && !buildCommand;
-  const previous = link ? await claimWorkspace(ctx.cacheDir, req.accountId, req.project, workDir) : null;
-  await materialize(req.files, req.accountId, ctx.blobs, workDir, { signal, link, previous });
-  const output = await buildInWorkspace(req, ctx, limits, { paths, pkg, apiFunctions, buildCommand, install, env });
-  if (link) await keepWorkspace(ctx.cacheDir, req.accountId, req.project, workDir, Object.fromEntries(req.files.map((f) => [f.file, f.sha])));
-  return output;
+  return { paths, pkg, apiFunctions, buildCommand, install, link: !install && !buildCommand };
 }
 
-async function buildInWorkspace(
-  req: BuildRequest,
-  ctx: BuildContext,
-  limits: BundleLimits,
-  s: { paths: string[]; pkg: Awaited<ReturnType<typeof readPackageJson>>; apiFunctions: ReturnType<typeof detectApiFunctions>; buildCommand: string | undefined; install: boolean; env: ReturnType<typeof commandEnv> },
-): Promise<BuildOutput> {
-  const { workDir, log, signal } = ctx;
-  const { paths, pkg, apiFunctions, buildCommand, install, env } = s;
+export const downloadLine = (req: BuildRequest) => `Downloading ${req.files.length} files (${formatBytes(req.files.reduce((n, f) => n + f.size, 0))})`;
 
-  if (install) {
-    await installDependencies({ workDir, cacheDir: ctx.cacheDir, pkg: pkg!, config: req.config, files: req.files, env, log, signal });
-  }
+/** Writes the upload into `workDir`, reusing the project's last workspace in link mode. */
+export async function prepareWorkspace(req: BuildRequest, ctx: Pick<BuildContext, "blobs" | "workDir" | "cacheDir" | "signal">, plan: BuildPlan): Promise<void> {
+  const previous = plan.link ? await claimWorkspace(ctx.cacheDir, req.accountId, req.project, ctx.workDir) : null;
+  await materialize(req.files, req.accountId, ctx.blobs, ctx.workDir, { signal: ctx.signal, link: plan.link, previous });
+}
+
+/** After a link-mode build: the workspace is kept for the project's next build. */
+export async function keepLinkedWorkspace(req: BuildRequest, workDir: string, cacheDir: string): Promise<void> {
+  await keepWorkspace(cacheDir, req.accountId, req.project, workDir, Object.fromEntries(req.files.map((f) => [f.file, f.sha])));
+}
+
+export interface WorkspaceStepContext {
+  workDir: string;
+  blobs: BlobStore;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+  /** the environment of install and build commands (`commandEnv`) */
+  env: Record<string, string>;
+}
+
+/**
+ * Everything after the install: the build command, detection, bundling, static files. This is
+ * what runs inside the build sandbox; `blobs` there is the parent's gate (see blob-gate.ts).
+ */
+export async function buildInWorkspace(req: BuildRequest, ctx: WorkspaceStepContext, limits: BundleLimits, plan: BuildPlan): Promise<BuildOutput> {
+  const { workDir, log, signal, env } = ctx;
+  const { paths, pkg, apiFunctions, buildCommand } = plan;
   throwIfAborted(signal);
   if (buildCommand) {
     log(`Running build command: ${buildCommand}`);
@@ -83,30 +105,52 @@ async function buildInWorkspace(
   return { version: 1, functions: bundled.functions, static: staticFiles, routes: routesOf(req.config) };
 }
 
-/** A builder with custom limits (tests use small ones). */
-export function createBuilder(options: BuilderOptions = {}): Builder {
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  return async (req, ctx): Promise<BuildResult> => {
-    const started = Date.now();
-    try {
-      throwIfAborted(ctx.signal);
-      const output = await runBuild(req, ctx, limits);
-      ctx.log(`Build completed in ${formatSeconds(Date.now() - started)}`);
-      return { type: "success", output };
-    } catch (e) {
-      if (e instanceof BuildCanceled || ctx.signal?.aborted) {
-        ctx.log("Build canceled");
-        return canceledResult();
-      }
-      if (e instanceof UserBuildError) {
-        for (const err of e.errors) ctx.log(`Error: ${err.message}`);
-        ctx.log(`Build failed after ${formatSeconds(Date.now() - started)}`);
-        return errorResult(e.errors);
-      }
-      throw e;
+/**
+ * Runs a build's steps and turns the outcome into a result, with the closing log lines: the
+ * app's mistakes (UserBuildError) and a cancel become results; faults of the platform are thrown.
+ */
+export async function asBuildResult(log: (line: string) => void, signal: AbortSignal | undefined, steps: () => Promise<BuildOutput>): Promise<BuildResult> {
+  const started = Date.now();
+  try {
+    throwIfAborted(signal);
+    const output = await steps();
+    log(`Build completed in ${formatSeconds(Date.now() - started)}`);
+    return { type: "success", output };
+  } catch (e) {
+    if (e instanceof BuildCanceled || signal?.aborted) {
+      log("Build canceled");
+      return canceledResult();
     }
-  };
+    if (e instanceof UserBuildError) {
+      for (const err of e.errors) log(`Error: ${err.message}`);
+      log(`Build failed after ${formatSeconds(Date.now() - started)}`);
+      return errorResult(e.errors);
+    }
+    throw e;
+  }
 }
 
-/** Builds a deployment: workspace, shape detection, install, build command, bundles, static manifest. */
+/**
+ * A builder with custom limits (tests use small ones). It runs everything in this process with
+ * this process's rights: for trusted code only (tests, benchmarks). The platform builds with
+ * `runBuildInChild`, which runs the same steps in a sandbox.
+ */
+export function createBuilder(options: BuilderOptions = {}): Builder {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  return (req, ctx): Promise<BuildResult> =>
+    asBuildResult(ctx.log, ctx.signal, async () => {
+      const plan = await planBuild(req, ctx.blobs);
+      ctx.log(downloadLine(req));
+      await prepareWorkspace(req, ctx, plan);
+      const env = commandEnv(ctx.workDir, req.buildEnv);
+      if (plan.install) {
+        await installDependencies({ workDir: ctx.workDir, cacheDir: ctx.cacheDir, accountId: req.accountId, pkg: plan.pkg!, config: req.config, files: req.files, env, log: ctx.log, signal: ctx.signal });
+      }
+      const output = await buildInWorkspace(req, { ...ctx, env }, limits, plan);
+      if (plan.link) await keepLinkedWorkspace(req, ctx.workDir, ctx.cacheDir);
+      return output;
+    });
+}
+
+/** Builds a deployment in this process: workspace, shape detection, install, build command, bundles, static manifest. */
 export const build: Builder = createBuilder();

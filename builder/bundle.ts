@@ -19,7 +19,7 @@ const MAP = `${ENTRY}.map`;
 // Bundled CommonJS calls `require` for node builtins; ESM has none, so give it one. `__dirname`
 // and `__filename` are free variables in CommonJS only: esbuild's `define` swaps just the free
 // references for ours, so ESM code declaring its own `__dirname` keeps working.
-const BANNER = [
+export const BANNER = [
   `import { createRequire as __ferryCR } from "node:module";`,
   `const require = __ferryCR(import.meta.url);`,
   `import { fileURLToPath as __ferryFU } from "node:url";`,

@@ -1,99 +1,110 @@
-import { readLines } from "../core/lines.ts";
-import { spawn } from "node:child_process";
-import { mkdir } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { lchown, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { blobStoreFromSpec } from "../core/blobs/from-env.ts";
+import type { BlobStore } from "../core/blobs/port.ts";
 import type { BuildResult } from "../core/types.ts";
+import { defaultSandbox } from "../sandbox/default.ts";
+import type { Sandbox } from "../sandbox/port.ts";
+import { createBlobGate } from "./blob-gate.ts";
+import { asBuildResult, downloadLine, keepLinkedWorkspace, planBuild, prepareWorkspace } from "./build.ts";
+import { DEFAULT_BUILD_LIMITS, type BuildLimits } from "./build-limits.ts";
+import { accountCacheDir } from "./dep-cache.ts";
 import { canceledResult, errorResult } from "./errors.ts";
+import { depsCacheKey, readLockfile, RESTORED_LINE, SAVED_LINE, UPLOADED_LINE, uploadsNodeModules } from "./install.ts";
+import { DEFAULT_LIMITS, type BundleLimits } from "./limits.ts";
 import type { BuildRequest } from "./port.ts";
-import type { ParentMessage, WorkerMessage } from "./worker-protocol.ts";
+import { diskUsageMb } from "./disk-usage.ts";
+import { runPhase, WorkerFault } from "./sandbox-phase.ts";
+import { restoreSealedDeps, sealAndSaveDeps } from "./sealed-deps.ts";
+import { chownTree } from "./tree.ts";
+import { INSIDE } from "./worker-protocol.ts";
 
 export interface ChildBuildOptions {
-  /** blob store the child opens (`blobStoreFromSpec`): `fs:/abs/path` or `s3:bucket?...` */
-  blobSpec: string;
+  /** the platform's blob store; the build process never holds it (every request is checked here) */
+  blobs?: BlobStore;
+  /** or where to open it (`blobStoreFromSpec`): `fs:/abs/path` or `s3:bucket?...` */
+  blobSpec?: string;
+  /** scratch space for this build (the workspace); removed afterwards by the caller */
   workDir: string;
+  /** persistent cache folder; each account gets its own folder in it */
   cacheDir: string;
   onLog: (line: string) => void;
   signal?: AbortSignal;
+  /** where tenant code runs; default: the platform's shared sandbox (`defaultSandbox()`) */
+  sandbox?: Sandbox;
+  limits?: Partial<BuildLimits>;
+  bundleLimits?: Partial<BundleLimits>;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-const WORKER = join(here, "worker.ts");
-const REPO_ROOT = join(here, "..");
-// the TypeScript loader the worker runs under, resolved from this repo (not from the app being built)
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-
-/** The child's whole environment: tools' basics and the build env. The platform's own secrets stay here. */
-function childEnv(req: BuildRequest, blobSpec: string): Record<string, string> {
-  const env: Record<string, string> = { ...req.buildEnv };
-  env.PATH = process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
-  env.HOME = process.env.HOME ?? "/tmp";
-  env.FERRY_BLOB_SPEC = blobSpec;
-  return env;
-}
-
+const MB = 1024 * 1024;
 
 /**
- * Runs one build in a child process, so a build (npm, a build command, esbuild) cannot take the
- * platform down with it and can be killed as a whole. The child leads its own process group:
- * cancel kills the group, npm and build-command grandchildren included.
+ * Runs one build with its tenant code contained. The platform side (this process) plans the
+ * build, materializes the workspace from the blob store and restores cached dependencies; the
+ * install and everything after it (build command, esbuild, static files) run in a sandboxed
+ * build process (see sandbox-phase.ts) that sees only the workspace, its account's cache folder
+ * and the bundled worker, and reaches the blob store only through the checks of blob-gate.ts.
+ * An install runs in a sandbox of its own, so that what it installed can be sealed into the
+ * account's dependency cache once nothing runs (sealed-deps.ts). Limits: see build-limits.ts.
  */
 export async function runBuildInChild(req: BuildRequest, opts: ChildBuildOptions): Promise<BuildResult> {
   if (opts.signal?.aborted) return canceledResult();
-  await mkdir(opts.workDir, { recursive: true });
-  const child = spawn(process.execPath, ["--import", TSX, WORKER], {
-    cwd: REPO_ROOT,
-    env: childEnv(req, opts.blobSpec),
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-    detached: true,
-    serialization: "advanced",
-  });
-  readLines(child.stdout!, opts.onLog);
-  readLines(child.stderr!, opts.onLog);
+  const { workDir, cacheDir, signal } = opts;
+  const limits: BuildLimits = { ...DEFAULT_BUILD_LIMITS, ...opts.limits };
+  const bundleLimits: BundleLimits = { ...DEFAULT_LIMITS, ...opts.bundleLimits };
+  const log = opts.onLog;
+  const deadline = Date.now() + limits.timeoutMs;
+  try {
+    const blobs = opts.blobs ?? blobStoreFromSpec(opts.blobSpec ?? "");
+    const sandbox = opts.sandbox ?? defaultSandbox();
+    return await asBuildResult(log, signal, async () => {
+      const plan = await planBuild(req, blobs);
+      log(downloadLine(req));
+      await mkdir(workDir, { recursive: true });
+      await prepareWorkspace(req, { blobs, workDir, cacheDir, signal }, plan);
 
-  return new Promise<BuildResult>((resolve) => {
-    let result: BuildResult | undefined;
-    let canceled = false;
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL"); // the group is already gone, or never formed
+      // something will write into the workspace: it becomes the sandbox user's, as does the
+      // account's cache folder the sandbox sees
+      const owner = plan.link ? null : sandbox.owner;
+      const account = accountCacheDir(cacheDir, req.accountId);
+      const tenantCache = plan.link ? null : join(account, "sandbox");
+      if (tenantCache) await mkdir(tenantCache, { recursive: true });
+      if (owner) {
+        await chownTree(workDir, owner);
+        await lchown(tenantCache!, owner.uid, owner.gid);
       }
-    };
-    const onAbort = () => {
-      canceled = true;
-      killGroup();
-    };
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
 
-    child.on("message", (msg: WorkerMessage) => {
-      if (msg.type === "log") opts.onLog(msg.line);
-      else if (msg.type === "result") result = msg.result;
-    });
-    child.on("error", (e) => {
-      opts.signal?.removeEventListener("abort", onAbort);
-      resolve(errorResult([{ message: `could not start the build process: ${e.message}` }]));
-    });
-    // `exit` can arrive before the last IPC message and output lines are read; `close` comes after
-    // them. Something that left our process group could hold the pipes open, hence the timer.
-    let finish = () => {};
-    child.on("exit", (code, signal) => {
-      opts.signal?.removeEventListener("abort", onAbort);
-      // whatever the build started (a stray server from a build command) must not outlive it
-      killGroup();
-      const timer = setTimeout(() => finish(), 2000);
-      finish = () => {
-        clearTimeout(timer);
-        if (canceled) resolve(canceledResult());
-        else if (result) resolve(result);
-        else resolve(errorResult([{ message: `build process exited unexpectedly (code ${code} / signal ${signal})` }]));
-      };
-    });
-    child.on("close", () => finish());
+      const gate = createBlobGate(req, blobs, { maxBytes: limits.diskMb * MB });
+      const cacheBaseMb = tenantCache ? await diskUsageMb([tenantCache]) : 0;
+      const phase = (name: "install" | "build") => runPhase({ phase: name, req, plan, sandbox, gate, workDir, tenantCache, limits, bundleLimits, deadline, cacheBaseMb, log, signal });
 
-    const start: ParentMessage = { type: "build", request: req, workDir: opts.workDir, cacheDir: opts.cacheDir };
-    child.send(start);
-  });
+      if (plan.install) {
+        if (uploadsNodeModules(req.files)) log(UPLOADED_LINE);
+        else {
+          // the lockfile as uploaded: nothing of the build has run yet
+          const key = depsCacheKey({ accountId: req.accountId, pkg: plan.pkg!, config: req.config, files: req.files }, await readLockfile(workDir));
+          if (await restoreSealedDeps(account, key, workDir, owner)) log(RESTORED_LINE);
+          else {
+            await phase("install");
+            const saved = await sealAndSaveDeps(account, key, workDir, !!owner);
+            if (saved === "saved") log(SAVED_LINE);
+            else if (saved === "too-large") log("Dependencies not cached: node_modules holds too many files");
+          }
+        }
+      }
+      const output = (await phase("build"))!;
+      if (plan.link) await keepLinkedWorkspace(req, workDir, cacheDir);
+      return output;
+    });
+  } catch (e) {
+    // a fault of the platform (blob store unreachable, no sandbox on this host, a refused request)
+    const message = hideHostPaths((e as Error).message ?? String(e), opts);
+    log(`Internal build error: ${e instanceof WorkerFault && e.detail ? e.detail : message}`);
+    return errorResult([{ message: `internal build error: ${message}` }]);
+  }
+}
+
+/** Build logs show the workspace as the build sees it, and no other folder of the platform. */
+function hideHostPaths(text: string, opts: ChildBuildOptions): string {
+  return text.replaceAll(opts.workDir, INSIDE.workspace).replaceAll(opts.cacheDir, "<build cache>");
 }

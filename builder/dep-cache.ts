@@ -3,16 +3,22 @@ import { execFile } from "node:child_process";
 import { cp, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { randomId } from "../core/ids.ts";
+import { randomId, sha256 } from "../core/ids.ts";
 
 const execFileP = promisify(execFile);
 
 // Installed node_modules folders, keyed by what decides their content (lockfile, node version,
-// install flags): `<cacheDir>/deps/<key>/node_modules`. Entries are written under a temp name and
-// renamed into place, so a concurrent build never restores a half-copied tree.
+// install flags): `<account cache>/deps/<key>/node_modules`. Entries are written under a temp name
+// and renamed into place, so a concurrent build never restores a half-copied tree.
 
-const entryDir = (cacheDir: string, key: string) => join(cacheDir, "deps", key);
+/**
+ * The folder of one account's build caches: `<cacheDir>/accounts/<sha256(account) prefix>`. Its
+ * `deps/` holds installed node_modules (see sealed-deps.ts for sandboxed builds); its `sandbox/`
+ * is the only part a build's sandbox sees (as /cache: npm's download cache).
+ */
+export const accountCacheDir = (cacheDir: string, accountId: string) => join(cacheDir, "accounts", sha256(`account:${accountId}`).slice(0, 32));
 
+export const entryDir = (accountCache: string, key: string) => join(accountCache, "deps", key);
 
 /**
  * Copies a tree as hard links when the filesystem allows (near-instant, no extra space), else as
@@ -28,8 +34,8 @@ async function linkTree(src: string, dst: string): Promise<void> {
 }
 
 /** Restores `node_modules` into `workDir` from the cache; false on a miss. */
-export async function restoreDeps(cacheDir: string, key: string, workDir: string): Promise<boolean> {
-  const cached = join(entryDir(cacheDir, key), "node_modules");
+export async function restoreDeps(accountCache: string, key: string, workDir: string): Promise<boolean> {
+  const cached = join(entryDir(accountCache, key), "node_modules");
   if (!(await pathExists(cached))) return false;
   await rm(join(workDir, "node_modules"), { recursive: true, force: true });
   await linkTree(cached, join(workDir, "node_modules"));
@@ -37,9 +43,9 @@ export async function restoreDeps(cacheDir: string, key: string, workDir: string
 }
 
 /** Saves `workDir/node_modules` under `key`. Best effort: a failed save only costs a future install. */
-export async function saveDeps(cacheDir: string, key: string, workDir: string): Promise<boolean> {
+export async function saveDeps(accountCache: string, key: string, workDir: string): Promise<boolean> {
   const src = join(workDir, "node_modules");
-  const final = entryDir(cacheDir, key);
+  const final = entryDir(accountCache, key);
   if (!(await pathExists(src)) || (await pathExists(final))) return false;
   const tmp = `${final}.tmp-${randomId(8)}`;
   try {

@@ -21,10 +21,10 @@ const TAIL_LINES = 60;
 
 /**
  * Environment for install and build commands: the build env plus what tools need to run (PATH
- * with the app's node_modules/.bin and this node, HOME for npm's cache). Nothing else from the
- * platform's environment reaches user commands.
+ * with the app's node_modules/.bin and this node, HOME, `extra` such as npm's cache folder).
+ * Nothing else from the build process's environment reaches user commands.
  */
-export function commandEnv(workDir: string, buildEnv: Record<string, string>): Record<string, string> {
+export function commandEnv(workDir: string, buildEnv: Record<string, string>, extra: Record<string, string> = {}): Record<string, string> {
   const path = [join(workDir, "node_modules", ".bin"), dirname(process.execPath), process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"].join(delimiter);
   return {
     HOME: process.env.HOME ?? "/tmp",
@@ -32,6 +32,7 @@ export function commandEnv(workDir: string, buildEnv: Record<string, string>): R
     npm_config_update_notifier: "false",
     npm_config_fund: "false",
     npm_config_audit: "false",
+    ...extra,
     ...buildEnv,
     PATH: path,
   };

@@ -5,6 +5,7 @@ import { blobKeys, type BlobStore } from "../core/blobs/port.ts";
 import { sha1 } from "../core/ids.ts";
 import type { FileEntry, StaticFile } from "../core/types.ts";
 import { eachLimit } from "./concurrency.ts";
+import { UserBuildError } from "./errors.ts";
 import { workPath } from "./workspace.ts";
 
 /**
@@ -87,7 +88,9 @@ export async function collectStatic(root: StaticRoot, opts: CollectOptions): Pro
     const uploaded = new Set(opts.files.map((f) => f.sha));
     const paths = (await walkDisk(opts.workDir, root.dir)).filter((p) => !isHidden(p.slice(root.dir.length + 1)));
     await eachLimit(paths, 16, async (p) => {
-      const bytes = await readFile(workPath(opts.workDir, p));
+      const bytes = await readFile(workPath(opts.workDir, p)).catch((e: NodeJS.ErrnoException) => {
+        throw new UserBuildError([{ message: `static file ${p} cannot be read (${e.code ?? e.message})`, file: p }]);
+      });
       const sha = sha1(bytes);
       if (!uploaded.has(sha)) await opts.blobs.put(blobKeys.file(opts.accountId, sha), bytes);
       out.push(entry(p.slice(root.dir.length + 1), sha, bytes.byteLength));

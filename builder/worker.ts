@@ -1,7 +1,11 @@
-// Entry of a build process (see child.ts): receives one build over IPC, runs it, reports back, exits.
-import { blobStoreFromSpec } from "../core/blobs/from-env.ts";
-import { build } from "./build.ts";
-import { errorResult } from "./errors.ts";
+// Entry of a sandboxed build process (see child.ts): receives one phase of a build over IPC, runs
+// it in the workspace, reports back, exits. It has no blob store of its own: ipc-blobs.ts asks
+// the platform. It is bundled into one file (worker-bundle.ts), so it needs nothing of the repo.
+import { buildInWorkspace } from "./build.ts";
+import { UserBuildError } from "./errors.ts";
+import { commandEnv } from "./exec.ts";
+import { runInstall } from "./install.ts";
+import { ipcBlobStore } from "./ipc-blobs.ts";
 import type { ParentMessage, WorkerMessage } from "./worker-protocol.ts";
 
 const send = (msg: WorkerMessage) =>
@@ -10,26 +14,38 @@ const send = (msg: WorkerMessage) =>
     process.send(msg, undefined, {}, () => resolve());
   });
 
-let finished = false;
+// the platform went away: the sandbox (its pid namespace) ends with this process
+process.on("disconnect", () => process.exit(1));
 
-// the platform went away: take our own process group (npm, build commands) down with us
-process.on("disconnect", () => {
-  if (!finished) process.kill(-process.pid, "SIGKILL");
+const workDir = process.env.FERRY_WORKSPACE ?? process.cwd();
+const { blobs, onReply } = ipcBlobStore((msg) => void send(msg));
+const log = (line: string) => void send({ type: "log", line });
+
+process.on("message", (msg: ParentMessage) => {
+  if (msg?.type === "blob-reply") onReply(msg);
+  else if (msg?.type === "start") void run(msg);
 });
 
-process.once("message", async (msg: ParentMessage) => {
-  if (msg?.type !== "build") return;
-  let result;
+async function run(msg: Extract<ParentMessage, { type: "start" }>) {
+  let outcome: WorkerMessage;
   try {
-    const blobs = blobStoreFromSpec(process.env.FERRY_BLOB_SPEC ?? "");
-    result = await build(msg.request, { blobs, workDir: msg.workDir, cacheDir: msg.cacheDir, log: (line) => void send({ type: "log", line }) });
+    const npmCache = process.env.FERRY_NPM_CACHE;
+    const env = commandEnv(workDir, msg.request.buildEnv, npmCache ? { npm_config_cache: npmCache } : {});
+    if (msg.phase === "install") {
+      await runInstall({ workDir, config: msg.request.config, env, log });
+      outcome = { type: "done", output: null };
+    } else {
+      const output = await buildInWorkspace(msg.request, { workDir, blobs, log, env }, msg.limits, msg.plan);
+      outcome = { type: "done", output };
+    }
   } catch (e) {
-    // a fault of the platform (blob store unreachable, disk full), not of the app
-    const err = e as Error;
-    void send({ type: "log", line: `Internal build error: ${err.stack ?? err.message}` });
-    result = errorResult([{ message: `internal build error: ${err.message}` }]);
+    if (e instanceof UserBuildError) outcome = { type: "failed", errors: e.errors };
+    else {
+      // a fault of the platform (a refused blob request, disk full), not of the app
+      const err = e as Error;
+      outcome = { type: "internal", message: err.message ?? String(err), stack: err.stack };
+    }
   }
-  await send({ type: "result", result });
-  finished = true;
+  await send(outcome);
   process.exit(0);
-});
+}

@@ -8,6 +8,7 @@ import { createApi } from "../api/app.ts";
 import { createBuildLogs } from "../api/services/build-logs.ts";
 import { createBuildRunner } from "../api/services/builds.ts";
 import { runBuildInChild } from "../builder/child.ts";
+import { buildLimitsFromEnv } from "../builder/build-limits.ts";
 import { createLocalHost } from "../runtime/local/host.ts";
 import { createRouter } from "../router/app.ts";
 import { nodeListener } from "../router/node.ts";
@@ -77,6 +78,8 @@ export async function startPlatform(opts: PlatformOptions) {
   const urlFor = (label: string) => `http://${label}.${domain}:${routerServer.port}`;
 
   const buildLogs = createBuildLogs(blobs);
+  // FERRY_BUILD_TIMEOUT_S, FERRY_BUILD_MEMORY_MB, FERRY_BUILD_DISK_MB, FERRY_BUILD_PIDS
+  const buildLimits = buildLimitsFromEnv();
   let api: ReturnType<typeof createApi> | undefined;
   const builds = createBuildRunner({
     metadata,
@@ -85,7 +88,7 @@ export async function startPlatform(opts: PlatformOptions) {
     execute: async (req, { onLog, signal }) => {
       const workDir = join(paths.builds, `${req.deploymentId}-${randomId(6)}`);
       try {
-        return await runBuildInChild(req, { blobSpec: `fs:${paths.blobs}`, workDir, cacheDir: paths.buildCache, onLog, signal });
+        return await runBuildInChild(req, { blobs, workDir, cacheDir: paths.buildCache, onLog, signal, sandbox, limits: buildLimits });
       } finally {
         await rm(workDir, { recursive: true, force: true }).catch(() => {});
       }

@@ -1,4 +1,5 @@
-import { createReadStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
 import { mkdir, readFile, rename, rm, stat, writeFile, readdir } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import type { Readable } from "node:stream";
@@ -13,16 +14,34 @@ export function createFsBlobStore(root: string): BlobStore {
     return join(root, ...key.split("/"));
   };
   const tmpDir = join(root, ".tmp");
+  /** Writes a temp file and renames it into place; a failed write removes the temp file. */
+  const writeThenRename = async (target: string, write: (tmp: string) => Promise<void>) => {
+    await mkdir(dirname(target), { recursive: true });
+    await mkdir(tmpDir, { recursive: true });
+    const tmp = join(tmpDir, `${randomId(16)}.part`);
+    try {
+      await write(tmp);
+      await rename(tmp, target);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  };
 
   return {
     localPath: pathOf,
     async put(key, body) {
-      const target = pathOf(key);
-      await mkdir(dirname(target), { recursive: true });
-      await mkdir(tmpDir, { recursive: true });
-      const tmp = join(tmpDir, `${randomId(16)}.part`);
-      await writeFile(tmp, body);
-      await rename(tmp, target);
+      await writeThenRename(pathOf(key), (tmp) => writeFile(tmp, body));
+    },
+    async putStream(key, body) {
+      let target: string;
+      try {
+        target = pathOf(key);
+      } catch (e) {
+        body.destroy();
+        throw e;
+      }
+      await writeThenRename(target, (tmp) => pipeline(body, createWriteStream(tmp, { flags: "wx" })));
     },
     async get(key) {
       try {

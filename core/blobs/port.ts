@@ -7,6 +7,13 @@ import { FerryError } from "../errors.ts";
  */
 export interface BlobStore {
   put(key: string, body: Buffer | Uint8Array | string): Promise<void>;
+  /**
+   * Writes a blob from a byte stream without holding it whole (uploads of up to the file size
+   * limit). The blob appears under `key` only once the stream has ended without error; a stream
+   * that errors (a client gone, a digest that does not match) leaves nothing new under the key,
+   * and a blob already there stays as it was. The promise rejects with the stream's error.
+   */
+  putStream(key: string, body: Readable): Promise<void>;
   get(key: string): Promise<Buffer | null>;
   /** byte range is inclusive, like HTTP Range */
   getStream(key: string, range?: { start: number; end: number }): Promise<Readable | null>;

@@ -1,48 +1,37 @@
-import { afterAll, describe, expect, it } from "vitest";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readdirSync, readFileSync } from "node:fs";
 import { runBuildInChild } from "../../builder/child.ts";
-import type { BuildRequest } from "../../builder/port.ts";
-import { createFsBlobStore } from "../../core/blobs/fs.ts";
-import { parseFerryConfig } from "../../core/config/schema.ts";
-import { ACCOUNT, cleanupTempDirs, example, tempDir, uploadDir } from "./helpers.ts";
+import { createSandbox, type Sandbox } from "../../sandbox/index.ts";
+import { cleanupTempDirs, example, prepareChild } from "./helpers.ts";
 
-afterAll(cleanupTempDirs);
+let sandbox: Sandbox;
+beforeAll(() => {
+  sandbox = createSandbox();
+});
+afterAll(async () => {
+  sandbox?.close();
+  await cleanupTempDirs();
+});
 
-/** An app folder written on the fly, uploaded to a fresh fs blob store. */
-async function prepare(files: Record<string, string> | string, buildEnv: Record<string, string> = {}) {
-  let dir: string;
-  if (typeof files === "string") dir = files;
-  else {
-    dir = await tempDir("ferry-app-");
-    for (const [name, text] of Object.entries(files)) {
-      await mkdir(join(dir, name, ".."), { recursive: true });
-      await writeFile(join(dir, name), text);
+/** Host pids whose command line contains `marker`. */
+function processesWith(marker: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, "utf8").includes(marker)) out.push(Number(name));
+    } catch {
+      /* gone */
     }
   }
-  const blobRoot = await tempDir("ferry-blobs-");
-  const blobs = createFsBlobStore(blobRoot);
-  const uploaded = await uploadDir(dir, blobs);
-  const configText = uploaded.some((f) => f.file === "ferry.json") ? await readFile(join(dir, "ferry.json"), "utf8") : "{}";
-  const req: BuildRequest = { deploymentId: "dpl_child", accountId: ACCOUNT, project: "child", files: uploaded, config: parseFerryConfig(configText), buildEnv };
-  const work = await tempDir("ferry-work-");
-  return { req, blobs, opts: { blobSpec: `fs:${blobRoot}`, workDir: join(work, "app"), cacheDir: join(work, "cache") } };
+  return out;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 describe("runBuildInChild", () => {
-  it("builds in a child process, streaming log lines, and uploads to the same store", async () => {
-    const { req, blobs, opts } = await prepare(example("hello"));
+  it("builds in a sandboxed child process, streaming log lines, and uploads to the same store", async () => {
+    const { req, blobs, opts } = await prepareChild(example("hello"));
     const logs: string[] = [];
-    const result = await runBuildInChild(req, { ...opts, onLog: (l) => logs.push(l) });
+    const result = await runBuildInChild(req, { ...opts, sandbox, onLog: (l) => logs.push(l) });
     expect(result.type).toBe("success");
     if (result.type !== "success") return;
     expect(result.output.functions.map((f) => f.name)).toEqual(["api/hi"]);
@@ -52,56 +41,71 @@ describe("runBuildInChild", () => {
     expect(logs.at(-1)).toMatch(/^Build completed in/);
   });
 
-  it("gives the build only PATH, HOME and the build env, never the platform's secrets", async () => {
+  it("gives the build only PATH, HOME, npm's cache and the build env, never the platform's secrets", async () => {
     process.env.FERRY_TEST_PLATFORM_SECRET = "do-not-leak";
     try {
-      const { req, blobs, opts } = await prepare({ "ferry.json": JSON.stringify({ buildCommand: "mkdir -p public && env > public/env.txt" }) }, { STAGE: "beta" });
-      const result = await runBuildInChild(req, { ...opts, onLog: () => {} });
+      const { req, blobs, opts } = await prepareChild({ "ferry.json": JSON.stringify({ buildCommand: "mkdir -p public && env > public/env.txt" }) }, { buildEnv: { STAGE: "beta" } });
+      const result = await runBuildInChild(req, { ...opts, sandbox, onLog: () => {} });
       if (result.type !== "success") throw new Error(JSON.stringify(result.errors));
       const envFile = result.output.static.find((f) => f.path === "env.txt")!;
       const env = (await blobs.get(envFile.key))!.toString();
       expect(env).toContain("STAGE=beta");
+      expect(env).toContain("npm_config_cache=/cache/npm");
       expect(env).not.toContain("do-not-leak");
-      expect(env).not.toContain("FERRY_BLOB_SPEC");
+      expect(env).not.toContain("FERRY_");
+      expect(env).not.toContain("ESBUILD_BINARY_PATH");
     } finally {
       delete process.env.FERRY_TEST_PLATFORM_SECRET;
     }
   });
 
-  it("cancel kills the build process and what it started", async () => {
-    const pidDir = await tempDir("ferry-pid-");
-    const pidFile = join(pidDir, "pid");
-    const { req, opts } = await prepare({ "ferry.json": JSON.stringify({ buildCommand: `echo $$ > ${pidFile}; exec sleep 60` }) });
+  it("cancel kills the build process and everything it started", async () => {
+    const marker = `${Math.floor(Math.random() * 1e6)}.5`;
+    const { req, opts } = await prepareChild({ "ferry.json": JSON.stringify({ buildCommand: `(sleep ${marker} &) ; exec sleep ${marker}` }) });
     const ac = new AbortController();
     const logs: string[] = [];
     const started = Date.now();
     const pending = runBuildInChild(req, {
       ...opts,
+      sandbox,
       signal: ac.signal,
       onLog: (l) => {
         logs.push(l);
         if (l.startsWith("Running build command")) setTimeout(() => ac.abort(), 300);
       },
     });
+    const seen = new Promise<number>((resolve) => {
+      const poll = setInterval(() => {
+        const n = processesWith(`sleep\0${marker}`).length;
+        if (n >= 2) {
+          clearInterval(poll);
+          resolve(n);
+        }
+      }, 20);
+      void pending.then(() => {
+        clearInterval(poll);
+        resolve(0);
+      });
+    });
+    expect(await seen).toBe(2);
     const result = await pending;
     expect(result).toEqual({ type: "error", errors: [{ message: "build canceled" }] });
     expect(Date.now() - started).toBeLessThan(20_000);
-    const sleepPid = Number((await readFile(pidFile, "utf8")).trim());
-    for (let i = 0; i < 50 && alive(sleepPid); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(alive(sleepPid)).toBe(false);
+    for (let i = 0; i < 50 && processesWith(`sleep\0${marker}`).length; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(processesWith(`sleep\0${marker}`)).toEqual([]);
   });
 
   it("an already aborted signal returns canceled without starting", async () => {
-    const { req, opts } = await prepare({ "index.html": "x" });
+    const { req, opts } = await prepareChild({ "index.html": "x" });
     const ac = new AbortController();
     ac.abort();
-    expect(await runBuildInChild(req, { ...opts, signal: ac.signal, onLog: () => {} })).toEqual({ type: "error", errors: [{ message: "build canceled" }] });
+    expect(await runBuildInChild(req, { ...opts, sandbox, signal: ac.signal, onLog: () => {} })).toEqual({ type: "error", errors: [{ message: "build canceled" }] });
   });
 
   it("a build process that dies without a result is an error result", async () => {
     // the build command kills its parent, the build process, as an out-of-memory kill would
-    const { req, opts } = await prepare({ "ferry.json": JSON.stringify({ buildCommand: "kill -9 $PPID; sleep 5" }) });
-    const result = await runBuildInChild(req, { ...opts, onLog: () => {} });
+    const { req, opts } = await prepareChild({ "ferry.json": JSON.stringify({ buildCommand: "kill -9 $PPID; sleep 5" }) });
+    const result = await runBuildInChild(req, { ...opts, sandbox, onLog: () => {} });
     expect(result).toEqual({ type: "error", errors: [{ message: "build process exited unexpectedly (code null / signal SIGKILL)" }] });
   });
 });

@@ -149,3 +149,35 @@ export async function invokeBuilt(entry: string, url: string, init: { method?: s
   if (r.code !== 0) return { status: -1, body: "", stderr: r.stderr };
   return { ...(JSON.parse(r.stdout.trim().split("\n").pop()!) as { status: number; body: string }), stderr: r.stderr };
 }
+
+export interface PreparedChildBuild {
+  req: BuildRequest;
+  blobs: BlobStore;
+  blobRoot: string;
+  /** folder holding the workspace and the cache (the test's stand-in for FERRY_HOME) */
+  home: string;
+  opts: { blobSpec: string; workDir: string; cacheDir: string };
+}
+
+/** An app folder (or files written on the fly) uploaded to a fresh fs blob store, ready for `runBuildInChild`. */
+export async function prepareChild(files: Record<string, string> | string, o: { buildEnv?: Record<string, string>; accountId?: string; home?: string; blobRoot?: string; cacheDir?: string; deploymentId?: string } = {}): Promise<PreparedChildBuild> {
+  let dir: string;
+  if (typeof files === "string") dir = files;
+  else {
+    dir = await tempDir("ferry-app-");
+    for (const [name, text] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, name)), { recursive: true });
+      await writeFile(join(dir, name), text);
+    }
+  }
+  const home = o.home ?? (await tempDir("ferry-home-"));
+  const blobRoot = o.blobRoot ?? join(home, "blobs");
+  const blobs = createFsBlobStore(blobRoot);
+  const accountId = o.accountId ?? ACCOUNT;
+  const uploaded = await uploadDir(dir, blobs, accountId);
+  const configText = uploaded.some((f) => f.file === "ferry.json") ? await readFile(join(dir, "ferry.json"), "utf8") : "{}";
+  const deploymentId = o.deploymentId ?? `dpl_${Math.random().toString(36).slice(2, 10)}`;
+  const req: BuildRequest = { deploymentId, accountId, project: "child", files: uploaded, config: parseFerryConfig(configText), buildEnv: o.buildEnv ?? {} };
+  const workDir = join(home, "builds", `${deploymentId}-w`);
+  return { req, blobs, blobRoot, home, opts: { blobSpec: `fs:${blobRoot}`, workDir, cacheDir: o.cacheDir ?? join(home, "cache", "builds") } };
+}

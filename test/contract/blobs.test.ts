@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
 import { createFsBlobStore } from "../../core/blobs/fs.ts";
 import { blobStoreFromSpec } from "../../core/blobs/from-env.ts";
 import type { BlobStore } from "../../core/blobs/port.ts";
@@ -55,9 +56,44 @@ function blobStoreContract(name: string, make: () => Promise<{ store: BlobStore;
       expect(await store.list("l/")).toEqual(["l/a/2", "l/b/3"]);
     });
 
+    it("writes a stream without holding it whole, byte-exact across many chunks", async () => {
+      const block = randomBytes(1024 * 1024 + 13);
+      const chunks = 17;
+      const expected = createHash("sha1");
+      for (let i = 0; i < chunks; i++) expected.update(block);
+      await store.putStream("files/acc1/streamed", Readable.from((function* () {
+        for (let i = 0; i < chunks; i++) yield block;
+      })()));
+      expect(await store.head("files/acc1/streamed")).toEqual({ size: block.length * chunks });
+      const got = createHash("sha1");
+      for await (const c of (await store.getStream("files/acc1/streamed"))!) got.update(c as Buffer);
+      expect(got.digest("hex")).toBe(expected.digest("hex"));
+      await store.putStream("files/acc1/streamed-empty", Readable.from([]));
+      expect((await store.get("files/acc1/streamed-empty"))!.length).toBe(0);
+      await store.putStream("files/acc1/streamed-small", Readable.from([Buffer.from("small "), new Uint8Array([98, 111, 100, 121])]));
+      expect((await store.get("files/acc1/streamed-small"))!.toString()).toBe("small body");
+    });
+
+    it("a stream that fails stores nothing under its key and leaves an existing blob as it was", async () => {
+      const failing = (after: number) =>
+        Readable.from((async function* () {
+          for (let i = 0; i < after; i++) yield randomBytes(1024 * 1024);
+          throw new Error("client went away");
+        })());
+      await expect(store.putStream("files/acc1/never", failing(1))).rejects.toThrow(/client went away/);
+      expect(await store.head("files/acc1/never")).toBeNull();
+      await expect(store.putStream("files/acc1/never-big", failing(12))).rejects.toThrow(/client went away/);
+      expect(await store.head("files/acc1/never-big")).toBeNull();
+      await store.put("files/acc1/kept", "old bytes");
+      await expect(store.putStream("files/acc1/kept", failing(2))).rejects.toThrow(/client went away/);
+      expect((await store.get("files/acc1/kept"))!.toString()).toBe("old bytes");
+      expect(await store.list("files/acc1/")).not.toContainEqual(expect.stringMatching(/never|\.part|tmp/));
+    });
+
     it("rejects keys that could escape", async () => {
       await expect(store.put("../etc/passwd", "x")).rejects.toThrow(/invalid blob key/);
       await expect(store.get("a/../../b")).rejects.toThrow(/invalid blob key/);
+      await expect(store.putStream("../x", Readable.from([]))).rejects.toThrow(/invalid blob key/);
     });
   });
 }
