@@ -1,5 +1,8 @@
-import { runCommand, renderUsage, defineCommand, type CommandDef } from "citty";
+import { runCommand, renderUsage, defineCommand, type ArgsDef, type CommandDef, type Resolvable } from "citty";
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
 import { processIo, CliError, type Io } from "./io.ts";
+import { checkArgs, closest } from "./strict.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import { envCommand, storesCommand } from "./commands/env.ts";
 import { logsCommand } from "./commands/logs.ts";
@@ -45,13 +48,16 @@ export async function runCli(rawArgs: string[], io: Io = processIo()): Promise<n
       return 0;
     }
     const first = rawArgs[0];
-    const sub = first && !first.startsWith("-") ? commands[first] : undefined;
+    const sub = first && !first.startsWith("-") && Object.hasOwn(commands, first) ? commands[first] : undefined;
     const cmd = sub ?? commands.deploy!;
     const rest = sub ? rawArgs.slice(1) : rawArgs;
-    if (rest.includes("--help") || rest.includes("-h")) {
+    const helpAt = rest.findIndex((a) => a === "--" || a === "--help" || a === "-h");
+    if (helpAt >= 0 && rest[helpAt] !== "--") {
       io.stdout((await renderUsage(cmd, root)) + "\n");
       return 0;
     }
+    const positionals = checkArgs((await resolveValue(cmd.args)) ?? {}, rest, sub ? `ferry ${first}` : "ferry");
+    if (!sub && positionals[0] !== undefined) await refuseMistypedCommand(io, positionals[0], Object.keys(commands));
     await runCommand(cmd, { rawArgs: rest });
     return code;
   } catch (e) {
@@ -62,4 +68,16 @@ export async function runCli(rawArgs: string[], io: Io = processIo()): Promise<n
     if (!known && io.env.FERRY_DEBUG) io.stderr(`${err.stack}\n`);
     return e instanceof CliError ? e.exitCode : known ? 2 : 1;
   }
+}
+
+const resolveValue = async (v: Resolvable<ArgsDef> | undefined) => (typeof v === "function" ? v() : v);
+
+/**
+ * `ferry <word>` deploys the folder <word>; when there is no such folder and <word> is one typo away
+ * from a command (`ferry lss`), it is a mistyped command, not a deploy of a missing folder.
+ */
+async function refuseMistypedCommand(io: Io, word: string, commands: string[]) {
+  if (await stat(resolve(io.cwd, word)).catch(() => null)) return;
+  const meant = closest(word, commands);
+  if (meant) throw new CliError(`${JSON.stringify(word)} is neither a folder nor a command; did you mean \`ferry ${meant}\`?`, "unknown_command", 2);
 }

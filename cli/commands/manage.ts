@@ -1,10 +1,12 @@
 import { defineCommand } from "citty";
-import { commonArgs } from "../args.ts";
-import { createClient } from "../client.ts";
+import { commonArgs, positiveInt } from "../args.ts";
+import { ApiError, createClient } from "../client.ts";
 import { resolveTarget } from "../config.ts";
 import { streamEvents, timeOf } from "../events.ts";
 import { CliError, type Io } from "../io.ts";
 import type { PublicDeployment } from "./deploy.ts";
+import { chooseProject, listProjects, projectNotFound } from "../project.ts";
+import { oneOf } from "../strict.ts";
 
 type Exit = (code: number) => void;
 const clientFor = async (io: Io, args: { api?: string; token?: string }) => createClient(await resolveTarget(io, args));
@@ -20,17 +22,35 @@ function table(rows: string[][]) {
 
 export const lsCommand = (io: Io, exit: Exit) =>
   defineCommand({
-    meta: { name: "ls", description: "List deployments, newest first" },
-    args: { project: { type: "positional", required: false, description: "only this project" }, limit: { type: "string", description: "how many (default 20)" }, ...commonArgs },
+    meta: { name: "ls", description: "List deployments of this folder's project (or NAME), newest first; * marks production" },
+    args: {
+      name: { type: "positional", required: false, description: "project (default: the one this folder deploys to)" },
+      project: { type: "string", description: "same as NAME" },
+      all: { type: "boolean", description: "every project" },
+      limit: { type: "string", description: "how many (default 20, at most 100)" },
+      ...commonArgs,
+    },
     run: async ({ args }) => {
+      const limit = positiveInt(args.limit, "--limit");
       const client = await clientFor(io, args);
+      const projects = await listProjects(client);
+      let project: string | undefined;
+      if (!args.all) {
+        const choice = await chooseProject(io.cwd, args.name, args.project);
+        if (projects.some((p) => p.name === choice.name)) project = choice.name;
+        else if (!choice.inferred) throw new CliError(`project ${JSON.stringify(choice.name)} does not exist`, "project_not_found");
+        // a folder that was never deployed: show everything rather than nothing
+        else if (!args.json) io.stderr(`No project ${JSON.stringify(choice.name)} (this folder's) yet; listing every project.\n`);
+      }
       const q = new URLSearchParams();
-      if (args.project) q.set("project", args.project);
-      if (args.limit) q.set("limit", args.limit);
+      if (project) q.set("project", project);
+      if (limit !== undefined) q.set("limit", String(limit));
       const { deployments } = await client.json<{ deployments: (PublicDeployment & { createdAt: number })[] }>("GET", `/v1/deployments?${q}`);
-      if (args.json) io.stdout(JSON.stringify({ deployments }) + "\n");
-      else if (!deployments.length) io.stderr("No deployments yet. Deploy one with `ferry <folder>`.\n");
-      else io.stdout(table([["AGE", "PROJECT", "STATE", "URL", "ID"], ...deployments.map((d) => [ago(d.createdAt), d.project, d.state, d.url, d.id])]));
+      const production = new Set(projects.map((p) => p.productionDeploymentId).filter(Boolean));
+      const marked = deployments.map((d) => ({ ...d, production: production.has(d.id) }));
+      if (args.json) io.stdout(JSON.stringify({ ...(project ? { project } : {}), deployments: marked }) + "\n");
+      else if (!marked.length) io.stderr(`No deployments${project ? ` of ${project}` : ""} yet. Deploy one with \`ferry <folder>\`.\n`);
+      else io.stdout(table([["AGE", "PROJECT", "STATE", "PROD", "URL", "ID"], ...marked.map((d) => [ago(d.createdAt), d.project, d.state, d.production ? "*" : "", d.url, d.id])]));
       exit(0);
     },
   });
@@ -80,20 +100,21 @@ export const aliasCommand = (io: Io, exit: Exit) =>
     meta: { name: "alias", description: "Manage aliases: alias set <deployment> <alias> | alias ls | alias rm <alias>" },
     args: { action: { type: "positional", required: true, description: "set | ls | rm" }, first: { type: "positional", required: false }, second: { type: "positional", required: false }, ...commonArgs },
     run: async ({ args }) => {
+      const action = oneOf(args.action, ["set", "ls", "rm"], "alias");
       const client = await clientFor(io, args);
       const print = (obj: unknown, text: string) => (args.json ? io.stdout(JSON.stringify(obj) + "\n") : io.stdout(text));
-      if (args.action === "ls") {
+      if (action === "ls") {
         const r = await client.json<{ aliases: { alias: string; url: string; deploymentId: string }[] }>("GET", "/v1/aliases");
         print(r, r.aliases.length ? table([["ALIAS", "URL", "DEPLOYMENT"], ...r.aliases.map((a) => [a.alias, a.url, a.deploymentId])]) : "No aliases.\n");
-      } else if (args.action === "set") {
+      } else if (action === "set") {
         if (!args.first || !args.second) throw new CliError("usage: ferry alias set <deployment> <alias>", "invalid_argument", 2);
         const r = await client.json<{ url: string; deploymentId: string }>("POST", "/v1/aliases", { deployment: args.first, alias: args.second });
         print(r, `${r.url} now points to ${r.deploymentId}\n`);
-      } else if (args.action === "rm") {
+      } else {
         if (!args.first) throw new CliError("usage: ferry alias rm <alias>", "invalid_argument", 2);
         const r = await client.json<{ alias: string }>("DELETE", `/v1/aliases/${encodeURIComponent(args.first)}`);
         print(r, `Removed alias ${r.alias}\n`);
-      } else throw new CliError(`unknown alias action ${JSON.stringify(args.action)}: use set, ls or rm`, "invalid_argument", 2);
+      }
       exit(0);
     },
   });
@@ -113,11 +134,18 @@ export const promoteCommand = (io: Io, exit: Exit) =>
 
 export const rollbackCommand = (io: Io, exit: Exit) =>
   defineCommand({
-    meta: { name: "rollback", description: "Point production back at the previous production deployment" },
-    args: { project: { type: "positional", required: true }, ...commonArgs },
+    meta: { name: "rollback", description: "Point production of this folder's project (or NAME) back at its previous production deployment" },
+    args: {
+      name: { type: "positional", required: false, description: "project (default: the one this folder deploys to)" },
+      project: { type: "string", description: "same as NAME" },
+      ...commonArgs,
+    },
     run: async ({ args }) => {
       const client = await clientFor(io, args);
-      const r = await client.json<{ project: string; deploymentId: string; aliases: string[] }>("POST", `/v1/projects/${encodeURIComponent(args.project)}/rollback`);
+      const project = await chooseProject(io.cwd, args.name, args.project);
+      const r = await client.json<{ project: string; deploymentId: string; aliases: string[] }>("POST", `/v1/projects/${encodeURIComponent(project.name)}/rollback`).catch((e) => {
+        throw e instanceof ApiError && e.code === "project_not_found" ? projectNotFound(project, io.cwd) : e;
+      });
       if (args.json) io.stdout(JSON.stringify(r) + "\n");
       else io.stderr(`Rolled ${r.project} back to ${r.deploymentId}: ${r.aliases.join(", ")}\n`);
       exit(0);

@@ -6,6 +6,7 @@ import { commonArgs } from "../args.ts";
 import { createClient } from "../client.ts";
 import { resolveTarget } from "../config.ts";
 import { CliError, type Io } from "../io.ts";
+import { oneOf } from "../strict.ts";
 
 type Exit = (code: number) => void;
 
@@ -19,12 +20,13 @@ export const tokensCommand = (io: Io, exit: Exit) =>
       ...commonArgs,
     },
     run: async ({ args }) => {
+      const action = oneOf(args.action, ["create", "ls", "rm"], "tokens");
       const client = createClient(await resolveTarget(io, args));
-      if (args.action === "ls") {
+      if (action === "ls") {
         const r = await client.json<{ tokens: { id: string; name: string; scopes: string[]; createdAt: number }[] }>("GET", "/v1/tokens");
         if (args.json) io.stdout(JSON.stringify(r) + "\n");
         else for (const t of r.tokens) io.stdout(`${t.id}  ${t.name.padEnd(20)}  ${t.scopes.join(",")}\n`);
-      } else if (args.action === "create") {
+      } else if (action === "create") {
         const scopes = args.scopes ? args.scopes.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
         const r = await client.json<{ id: string; token: string; scopes: string[] }>("POST", "/v1/tokens", { name: args.arg, scopes });
         if (args.json) io.stdout(JSON.stringify(r) + "\n");
@@ -32,12 +34,12 @@ export const tokensCommand = (io: Io, exit: Exit) =>
           io.stderr(`Created ${r.id} (${r.scopes.join(",")}). It is shown only this once:\n`);
           io.stdout(`${r.token}\n`);
         }
-      } else if (args.action === "rm") {
+      } else {
         if (!args.arg) throw new CliError("usage: ferry tokens rm <id>", "invalid_argument", 2);
         const r = await client.json<{ id: string }>("DELETE", `/v1/tokens/${encodeURIComponent(args.arg)}`);
         if (args.json) io.stdout(JSON.stringify(r) + "\n");
         else io.stderr(`Revoked ${r.id}\n`);
-      } else throw new CliError(`unknown tokens action ${JSON.stringify(args.action)}: use create, ls or rm`, "invalid_argument", 2);
+      }
       exit(0);
     },
   });

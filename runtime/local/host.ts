@@ -166,7 +166,7 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
         (body) => {
           const inst = pool.tryAcquire();
           if (inst) return send(pool, inst, target, request, ctx, body);
-          return pool.acquire().then((i) => send(pool, i, target, request, ctx, body));
+          return pool.acquire().then((i) => send(pool, i, target, request, ctx, body), noInstance(target, ctx, method, request, received));
         },
         (err: FerryError) => {
           logRequest(target, ctx, method, ctx.path ?? pathOf(request.url), err.status, received, err.message);
@@ -178,7 +178,15 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
     }
     const inst = pool.tryAcquire();
     if (inst) return send(pool, inst, target, request, ctx, undefined);
-    return pool.acquire().then((i) => send(pool, i, target, request, ctx, undefined));
+    return pool.acquire().then((i) => send(pool, i, target, request, ctx, undefined), noInstance(target, ctx, method, request, Date.now()));
+  }
+
+  /** A request that got no instance (a failed start, a cap) still gets its request log line. */
+  function noInstance(target: FunctionTarget, ctx: InvokeContext, method: string, request: Request, start: number) {
+    return (err: FerryError): never => {
+      logRequest(target, ctx, method, ctx.path ?? pathOf(request.url), isFerryError(err) ? err.status : 502, start, `${isFerryError(err) ? err.code : "function_error"}: ${err.message}`);
+      throw err;
+    };
   }
 
   function logRequest(target: FunctionTarget, ctx: InvokeContext, method: string, path: string, status: number, start: number, detail: string | null) {

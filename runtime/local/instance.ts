@@ -128,7 +128,11 @@ export class Instance {
       });
     });
     this.ready = this.start();
-    this.ready.catch(() => this.kill("failed to start"));
+    this.ready.catch((e: FerryError) => {
+      // the reason belongs in the function's own log, next to the stderr lines that explain it
+      spec.onLog?.({ ts: Date.now(), deploymentId: spec.deploymentId, function: spec.fnName, stream: "stderr", text: `[ferry] function ${spec.fnName} failed to start: ${e.code ?? "function_crashed"}: ${e.message}` });
+      this.kill("failed to start");
+    });
   }
 
   private async start(): Promise<void> {

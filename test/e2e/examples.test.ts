@@ -134,7 +134,7 @@ describe("end to end: the examples and the errors a user sees", () => {
     for (let i = 0; i < 100 && !id; i++) {
       await new Promise((r) => setTimeout(r, 200));
       const ls = JSON.parse((await runFerryProcess(["ls", "slow", "--json"], { env: env() })).stdout);
-      if (ls.deployments[0]?.state === "BUILDING") id = ls.deployments[0].id;
+      if (ls.deployments?.[0]?.state === "BUILDING") id = ls.deployments[0].id;
     }
     expect(id).not.toBe("");
     const rm = await runFerryProcess(["rm", id], { env: env() });

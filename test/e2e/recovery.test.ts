@@ -28,7 +28,7 @@ describe("end to end: builds interrupted by the platform", () => {
   const waitForBuilding = async () => {
     for (let i = 0; i < 150; i++) {
       const ls = JSON.parse((await runFerryProcess(["ls", "slow", "--json"], { env: env() })).stdout);
-      const d = ls.deployments.find((x: { state: string }) => x.state === "BUILDING");
+      const d = ls.deployments?.find((x: { state: string }) => x.state === "BUILDING");
       if (d) return d.id as string;
       await new Promise((r) => setTimeout(r, 200));
     }
