@@ -6,7 +6,9 @@ import { ROOT, removeHome, startPlatformProcess } from "../test/helpers/platform
 import { childCount, rssMb } from "./procs.ts";
 import { fmt, type BenchResult } from "./stats.ts";
 
-/** 200 deployed apps, all idle: they should hold no processes, and the platform's memory stays flat. */
+/** 200 deployed apps, all idle: they should hold no instances (so no processes), and the
+ * platform's memory stays flat. A sandboxed instance is several processes as the host sees it;
+ * `childCount` counts instances. */
 export async function benchIdleApps(opts: { apps?: number; touched?: number } = {}): Promise<BenchResult> {
   const apps = opts.apps ?? 200;
   const touched = opts.touched ?? 20;
@@ -47,13 +49,13 @@ export async function benchIdleApps(opts: { apps?: number; touched?: number } = 
     return {
       name: `idle apps: ${apps} deployed, ${touched} touched then left idle`,
       ratio: afterIdle,
-      unit: "processes",
-      target: "0 processes once idle (scale to zero)",
+      unit: "instances",
+      target: "0 instances once idle (scale to zero)",
       ok: afterIdle === 0 && idleProcs === 0,
       details: {
-        "processes with all apps idle": idleProcs,
-        [`processes right after touching ${touched}`]: busyProcs,
-        "processes after the idle timeout": afterIdle,
+        "instances with all apps idle": idleProcs,
+        [`instances right after touching ${touched}`]: busyProcs,
+        "instances after the idle timeout": afterIdle,
         "platform RSS at start (MB)": fmt(before),
         [`platform RSS with ${apps} apps (MB)`]: fmt(afterDeploy),
         "platform RSS at the end (MB)": fmt(rssMb(pid)),

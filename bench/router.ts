@@ -2,11 +2,11 @@ import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
-import { ROOT, removeHome, runFerryProcess, startPlatformProcess, type RunningPlatform } from "../test/helpers/platform-process.ts";
-import { startTarget } from "./targets/spawn.ts";
-import { load, type LoadResult } from "./load.ts";
+import { ROOT, removeHome, startPlatformProcess, type RunningPlatform } from "../test/helpers/platform-process.ts";
+import { startBootstrap, startTarget } from "./targets/spawn.ts";
+import { deploy, describe, describeCpu, ferryProcesses, measured, medianRound, pairedRounds, sandboxOf, startPlatformPair, warmUp } from "./contenders.ts";
 import { fmt, median, type BenchResult } from "./stats.ts";
-import { childCount, cpuMs, descendants } from "./procs.ts";
+import { childCount, startedProcesses } from "./procs.ts";
 
 const BOOTSTRAP = join(ROOT, "runtime/local/bootstrap.mjs");
 const HELLO = join(ROOT, "bench/targets/hello-server.mjs");
@@ -22,15 +22,6 @@ function findBundle(dir: string): string | null {
   }
   return null;
 }
-
-async function deploy(platform: RunningPlatform, app: string, name: string) {
-  const r = await runFerryProcess([join(ROOT, app), "--name", name, "--json"], { env: { FERRY_HOME: platform.home } });
-  if (r.code !== 0) throw new Error(`deploy of ${app} failed: ${r.stderr}`);
-  const d = JSON.parse(r.stdout) as { id: string; url: string };
-  return { ...d, host: new URL(d.url).host };
-}
-
-const describe = (r: LoadResult) => `${fmt(r.rps, 0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${r.errors || r.non2xx ? `, ${r.errors} errors, ${r.non2xx} non-2xx` : ""}`;
 
 /** Warm function through the router vs a minimal undici proxy vs bare node:http; static files too.
  * The proxy fronts one instance; the app's ferry.json lets one Ferry instance take all the load
@@ -50,56 +41,32 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
     const bundle = findBundle(join(platform.home, "cache/functions"));
     if (!bundle) throw new Error("no materialized function bundle found");
     // the same handler as Ferry runs it: same bootstrap, same bundle, same node flags
-    const instance = await startTarget(BOOTSTRAP, [bundle], {}, ["--enable-source-maps", "--max-old-space-size=1024"]);
+    const instance = await startBootstrap(BOOTSTRAP, [bundle], ["--enable-source-maps", "--max-old-space-size=1024"]);
     targets.push(instance);
     const proxy = await startTarget(PROXY, [], { UPSTREAM: `http://127.0.0.1:${instance.port}` });
     targets.push(proxy);
     // Ferry reaches its instances over Unix sockets; the same proxy over one too, for comparison
     const socket = join(tmpdir(), `ferry-bench-${process.pid}.sock`);
-    const unixInstance = await startTarget(BOOTSTRAP, [bundle, socket], {}, ["--enable-source-maps", "--max-old-space-size=1024"]);
+    const unixInstance = await startBootstrap(BOOTSTRAP, [bundle, socket], ["--enable-source-maps", "--max-old-space-size=1024"]);
     targets.push({ stop: () => (unixInstance.stop(), rmSync(socket, { force: true })) });
     const unixProxy = await startTarget(PROXY, [], { UPSTREAM_SOCKET: socket });
     targets.push(unixProxy);
     const bare = await startTarget(HELLO);
     targets.push(bare);
 
-    /** A run, with the CPU time the serving processes spent per request. Each gets a warm-up of
-     * its own: fresh connections, caches and JIT state after the other contenders ran, for all alike. */
-    const measured = async (url: string, host: string | undefined, pids: () => number[]) => {
-      await load(url, { host, seconds: 0.5 });
-      const ps = pids();
-      const before = ps.map(cpuMs);
-      const r = await load(url, { host, seconds });
-      return { ...r, cpuUs: ps.map((p, i) => ((cpuMs(p) - before[i]!) * 1000) / Math.max(r.total, 1)) };
-    };
-    const run = (url: string, host?: string) => measured(url, host, () => []);
+    const run = (url: string, host?: string) => measured(url, host, () => ({}), seconds);
     const proxyUrl = `http://127.0.0.1:${proxy.port}/api/hello`;
     const ferryUrl = `${routerUrl}/api/hello`;
     const contenders = {
-      ferry: () => measured(ferryUrl, hello.host, () => [platform.proc.pid!, ...descendants(platform.proc.pid!)]),
-      proxy: () => measured(proxyUrl, undefined, () => [proxy.proc.pid!, instance.proc.pid!]),
-      unixProxy: () => measured(`http://127.0.0.1:${unixProxy.port}/api/hello`, undefined, () => [unixProxy.proc.pid!, unixInstance.proc.pid!]),
+      ferry: () => measured(ferryUrl, hello.host, () => ferryProcesses(platform), seconds),
+      proxy: () => measured(proxyUrl, undefined, () => ({ proxy: [proxy.proc.pid!], instance: [instance.proc.pid!] }), seconds),
+      unixProxy: () => measured(`http://127.0.0.1:${unixProxy.port}/api/hello`, undefined, () => ({ proxy: [unixProxy.proc.pid!], instance: [unixInstance.proc.pid!] }), seconds),
     };
-    const names = Object.keys(contenders) as (keyof typeof contenders)[];
-    for (const name of names) await contenders[name](); // warm-up: JIT, pools, caches
+    await warmUp(contenders);
     const bareR = await run(`http://127.0.0.1:${bare.port}/`);
-    // The machine is shared and its speed drifts by tens of percent within a minute. So the
-    // contenders run in short back-to-back rounds (rotating who goes first), each round gives a
-    // ratio, and the result is the median round: a slow moment hits a whole round alike.
-    const all: Record<keyof typeof contenders, Measured>[] = [];
-    for (let i = 0; i < rounds; i++) {
-      const round = {} as Record<keyof typeof contenders, Measured>;
-      for (let k = 0; k < names.length; k++) {
-        const name = names[(i + k) % names.length]!;
-        round[name] = await contenders[name]();
-      }
-      all.push(round);
-    }
-    const ratios = all.map((r) => r.ferry.rps / r.proxy.rps);
-    const ratio = median(ratios);
-    const mid = all[ratios.indexOf([...ratios].sort((a, b) => a - b)[rounds >> 1]!)]!;
+    const all = await pairedRounds(contenders, rounds);
+    const { ratio, ratios, mid } = medianRound(all, (r) => r.ferry.rps / r.proxy.rps);
     const unixRatios = all.map((r) => r.ferry.rps / r.unixProxy.rps);
-    const cpu = (m: Measured, names: string[]) => m.cpuUs.map((us, i) => `${names[i] ?? "instance"} ${fmt(us, 0)}`).join(" + ") + " µs";
 
     const file = join(ROOT, "bench/apps/static/page.html");
     const bareFile = await startTarget(HELLO, [], { FILE: file });
@@ -119,10 +86,11 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
           "undici proxy (median round)": describe(mid.proxy),
           "ferry router (median round)": describe(mid.ferry),
           "ratio per round": ratios.map((r) => fmt(r, 2)).join(", "),
-          "CPU per request, ferry (median round)": cpu(mid.ferry, ["platform"]),
-          "CPU per request, proxy (median round)": cpu(mid.proxy, ["proxy", "instance"]),
+          "CPU per request, ferry (median round)": describeCpu(mid.ferry),
+          "CPU per request, proxy (median round)": describeCpu(mid.proxy),
           "vs the same proxy over a Unix socket, as Ferry reaches its instances (median round)": `${fmt(median(unixRatios), 2)}x (${describe(mid.unixProxy)})`,
           "ferry / bare": fmt(mid.ferry.rps / bareR.rps, 2),
+          "ferry's sandbox": sandboxOf(platform),
         },
       },
       {
@@ -140,42 +108,82 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
   }
 }
 
-type Measured = LoadResult & { cpuUs: number[] };
-
-/** Cold start: first response from zero instances vs spawning node and answering once. */
+/**
+ * Cold start: first response from zero instances vs spawning node and answering once, for the
+ * platform as it runs by default (sandboxed) and for the same one started with FERRY_UNSANDBOXED=1,
+ * so the sandbox's own cost per cold start shows. The three take turns (rotating who goes
+ * first), each after a pause in which both platforms scale to zero and settle.
+ */
 export async function benchColdStart(opts: { runs?: number } = {}): Promise<BenchResult> {
-  const runs = opts.runs ?? 8;
+  const runs = opts.runs ?? 10;
   const idleMs = 200;
-  const platform = await startPlatformProcess({ env: { FERRY_IDLE_TIMEOUT_MS: String(idleMs) } });
+  const pair = await startPlatformPair({ FERRY_IDLE_TIMEOUT_MS: String(idleMs) });
   try {
-    const hello = await deploy(platform, "bench/apps/hello", "bench-cold");
-    const once = async () => {
-      const r = await request(`${platform.routerUrl}/api/hello`, { headers: { host: hello.host } });
-      await r.body.text();
-      if (r.statusCode !== 200) throw new Error(`cold start answered ${r.statusCode}`);
+    const coldStart = async (platform: RunningPlatform, name: string) => {
+      const hello = await deploy(platform, "bench/apps/hello", name);
+      const once = async () => {
+        const r = await request(`${platform.routerUrl}/api/hello`, { headers: { host: hello.host } });
+        await r.body.text();
+        if (r.statusCode !== 200) throw new Error(`cold start answered ${r.statusCode}`);
+      };
+      await once(); // the first visit also materializes the bundle: not a cold start to measure
+      return async () => {
+        // nothing of the last instance may be left: not its program, nor a sandbox still ending
+        const left = startedProcesses(platform.proc.pid!);
+        const t0 = performance.now();
+        await once();
+        const ms = performance.now() - t0;
+        if (left.length) throw new Error(`expected zero instances before a cold start, found ${left.length} processes:\n${left.join("\n")}`);
+        if (childCount(platform.proc.pid!) !== 1) throw new Error(`expected one instance after a cold start, found ${childCount(platform.proc.pid!)}`);
+        return ms;
+      };
     };
-    await once();
-    const ferry: number[] = [];
-    const node: number[] = [];
+    const [sandboxed, unsandboxed] = await Promise.all([coldStart(pair.sandboxed, "bench-cold"), coldStart(pair.unsandboxed, "bench-cold")]);
+    const contenders: Record<"sandboxed" | "unsandboxed" | "node", () => Promise<number>> = {
+      sandboxed,
+      unsandboxed,
+      node: async () => {
+        const t0 = performance.now();
+        const t = await startTarget(HELLO);
+        const r = await request(`http://127.0.0.1:${t.port}/`);
+        await r.body.text();
+        const ms = performance.now() - t0;
+        t.stop();
+        return ms;
+      },
+    };
+    const names = Object.keys(contenders) as (keyof typeof contenders)[];
+    const ms = { sandboxed: [] as number[], unsandboxed: [] as number[], node: [] as number[] };
     for (let i = 0; i < runs; i++) {
-      await new Promise((r) => setTimeout(r, idleMs * 3 + 200)); // scaled to zero by now
-      const children = childCount(platform.proc.pid!);
-      let t0 = performance.now();
-      await once();
-      ferry.push(performance.now() - t0);
-      if (children !== 0) throw new Error(`expected zero instances before a cold start, found ${children} processes`);
-
-      t0 = performance.now();
-      const t = await startTarget(HELLO);
-      const r = await request(`http://127.0.0.1:${t.port}/`);
-      await r.body.text();
-      node.push(performance.now() - t0);
-      t.stop();
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(i + k) % names.length]!;
+        await new Promise((r) => setTimeout(r, idleMs * 3 + 200)); // scaled to zero by now
+        ms[name].push(await contenders[name]());
+      }
     }
-    const ratio = median(ferry) / median(node);
-    return { name: "cold start: scaled to zero -> first response", ratio, target: "<= 2x spawning node and answering once", ok: ratio <= 2, details: { "ferry median ms": fmt(median(ferry)), "node spawn+answer median ms": fmt(median(node)), runs } };
+    const m = { sandboxed: median(ms.sandboxed), unsandboxed: median(ms.unsandboxed), node: median(ms.node) };
+    const ratio = m.sandboxed / m.node;
+    const samples = (xs: number[]) => xs.map((x) => fmt(x, 0)).join(", ");
+    return {
+      name: "cold start: scaled to zero -> first response (sandboxed)",
+      ratio,
+      target: "<= 2x spawning node and answering once",
+      ok: ratio <= 2,
+      details: {
+        "ferry (sandboxed) median ms": fmt(m.sandboxed),
+        "ferry unsandboxed median ms": fmt(m.unsandboxed),
+        "node spawn+answer median ms": fmt(m.node),
+        "unsandboxed / node": `${fmt(m.unsandboxed / m.node, 2)}x`,
+        "sandbox cost per cold start (sandboxed - unsandboxed median), ms": fmt(m.sandboxed - m.unsandboxed),
+        "sandbox cost per cold start (median of per-run differences), ms": fmt(median(ms.sandboxed.map((x, i) => x - ms.unsandboxed[i]!))),
+        "samples ms, sandboxed": samples(ms.sandboxed),
+        "samples ms, unsandboxed": samples(ms.unsandboxed),
+        "samples ms, node": samples(ms.node),
+        sandbox: pair.modes.sandboxed,
+        runs,
+      },
+    };
   } finally {
-    await platform.stop();
-    await removeHome(platform.home);
+    await pair.stop();
   }
 }

@@ -1,6 +1,7 @@
 import { benchBuilder } from "./builder.ts";
 import { benchColdStart, benchRouter } from "./router.ts";
 import { benchIdleApps } from "./idle.ts";
+import { benchSandboxWarm } from "./sandbox.ts";
 import type { BenchResult } from "./stats.ts";
 
 // `npm run bench [name...]`: each benchmark measures Ferry against a baseline in the same run and
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   builder: () => benchBuilder(),
   router: () => benchRouter(),
   "cold-start": () => benchColdStart(),
+  sandbox: () => benchSandboxWarm(),
   "idle-apps": () => benchIdleApps(),
 };
 
