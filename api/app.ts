@@ -14,8 +14,10 @@ import { storeRoutes } from "./routes/stores.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { openApiDocument } from "./openapi.ts";
+import { guard, ROUTES } from "./access.ts";
 
-/** The control plane: a Hono app over the services. Every route but health needs a token. */
+/** The control plane: a Hono app over the services. Every route but health and the OpenAPI
+ * document needs a token; what each route needs beyond that is in access.ts. */
 export function createApi(deps: ApiDeps) {
   const deployments = deploymentService(deps);
   const aliases = aliasService(deps, deployments);
@@ -26,7 +28,7 @@ export function createApi(deps: ApiDeps) {
   app.notFound(notFound);
 
   app.get("/v1/health", (c) => c.json({ ok: true }));
-  const spec = openApiDocument();
+  const spec = openApiDocument(deps.limits);
   app.get("/v1/openapi.json", (c) => c.json(spec));
 
   app.use("/v1/*", async (c, next) => {
@@ -34,6 +36,9 @@ export function createApi(deps: ApiDeps) {
     c.set("auth", await verifyToken(deps.metadata, c.req.header("authorization")));
     await next();
   });
+  // in front of every route: its scope, then its JSON body (parsed strictly, size-limited)
+  for (const route of ROUTES) if (route.access !== "public") app.on(route.method, route.path, guard(route, deps.limits));
+
   app.get("/v1/whoami", async (c) => {
     const auth = c.get("auth");
     const account = await deps.metadata.getAccount(auth.accountId);

@@ -1,9 +1,13 @@
 import { z } from "zod";
 import { deployBodySchema } from "./services/deploy-request.ts";
 import { ferryConfigSchema } from "../core/config/schema.ts";
+import { bodyLimitOf, ROUTES, type Access } from "./access.ts";
+import type { ApiDeps } from "./types.ts";
 
-// The HTTP API as an OpenAPI 3.1 document, served at GET /v1/openapi.json. Request bodies that
-// are validated with zod come from the same schemas; a test checks every route is listed.
+// The HTTP API as an OpenAPI 3.1 document, served at GET /v1/openapi.json. JSON request bodies
+// come from the zod schemas that validate them, and each operation's scope (`x-ferry-scope`) and
+// body limit (`x-ferry-body-limit`) from access.ts, which enforces them; a test checks every
+// route is listed and walks them all with a token of each scope.
 
 const schema = (s: z.ZodType) => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(s, { unrepresentable: "any" }) as Record<string, unknown>;
@@ -19,10 +23,60 @@ const nameParam = { name: "name", in: "path", required: true, description: "proj
 const op = (summary: string, responses: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ summary, ...extra, responses: { ...responses, ...errors } });
 const body = (s: Record<string, unknown>) => ({ requestBody: { required: true, ...json(s) } });
 
-export function openApiDocument() {
+const SCOPE_TEXT: Record<Access, string> = {
+  public: "Scope: none (no token).",
+  token: "Scope: any valid token.",
+  deployments: "Scope: `deployments`.",
+  aliases: "Scope: `aliases`.",
+  env: "Scope: `env`.",
+  stores: "Scope: `stores`.",
+  tokens: "Scope: `tokens`.",
+  logs: "Scope: `logs`.",
+};
+
+type Operation = Record<string, unknown> & { description?: string; responses: Record<string, unknown> };
+type Document = ReturnType<typeof baseDocument>;
+
+const DEFAULT_LIMITS: ApiDeps["limits"] = { maxFileSize: 100 * 1024 * 1024, maxFiles: 20_000 };
+
+/** The document with each operation's scope, JSON body schema and body limit filled in from
+ * access.ts; throws when a route and the document disagree, so the mismatch fails a test. */
+export function openApiDocument(limits: ApiDeps["limits"] = DEFAULT_LIMITS): Document {
+  const doc = baseDocument();
+  const paths = doc.paths as unknown as Record<string, Record<string, Operation>>;
+  const seen = new Set<string>();
+  for (const route of ROUTES) {
+    const path = route.path.replace(/:([A-Za-z]+)/g, "{$1}");
+    const op = paths[path]?.[route.method.toLowerCase()];
+    if (!op) throw new Error(`access.ts lists ${route.method} ${route.path}, which the OpenAPI document does not`);
+    seen.add(`${route.method} ${path}`);
+    op["x-ferry-scope"] = route.access;
+    op.description = [op.description, SCOPE_TEXT[route.access]].filter(Boolean).join(" ");
+    if (route.body) {
+      const limit = bodyLimitOf(route, limits);
+      // a body documented by reference (CreateDeployment) keeps it; the others come from their schema
+      if (route.body !== deployBodySchema) op.requestBody = { required: true, ...json(schema(route.body)) };
+      op["x-ferry-body-limit"] = limit;
+      op.description += ` JSON body of at most ${limit} bytes (413 body_too_large); malformed JSON is 400 invalid_json, a wrong or unknown field 400 invalid_request.`;
+      op.responses = { ...op.responses, 413: ok("body_too_large", ref("Error")) };
+    }
+    if (path === "/v1/files") {
+      op["x-ferry-body-limit"] = limits.maxFileSize;
+      op.description += ` At most ${limits.maxFileSize} bytes (413 file_too_large), streamed to the blob store.`;
+    }
+  }
+  for (const [path, ops] of Object.entries(paths)) {
+    for (const method of Object.keys(ops)) {
+      if (!seen.has(`${method.toUpperCase()} ${path}`)) throw new Error(`the OpenAPI document lists ${method.toUpperCase()} ${path}, which access.ts does not`);
+    }
+  }
+  return doc;
+}
+
+function baseDocument() {
   return {
     openapi: "3.1.0",
-    info: { title: "Ferry API", version: "1", description: "Deploy apps, move aliases, manage env vars, stores and tokens. Every route but health and this document needs `Authorization: Bearer <token>`." },
+    info: { title: "Ferry API", version: "1", description: "Deploy apps, move aliases, manage env vars, stores and tokens. Every route but health and this document needs `Authorization: Bearer <token>`; each operation's `x-ferry-scope` names the scope its token needs (`*` holds them all, `token` means any token). Errors are `{ error: { code, message } }`; an unexpected one is 500 internal_error with a `requestId` to find it in the platform log." },
     security: [{ bearer: [] }],
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
@@ -50,13 +104,19 @@ export function openApiDocument() {
           parameters: [{ name: "x-ferry-digest", in: "header", required: true, schema: { type: "string", pattern: "^[0-9a-f]{40}$" } }],
           requestBody: { required: true, content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
         }),
-        put: op("Same as POST", { 200: ok("already stored"), 201: ok("stored") }),
+        put: op("Same as POST", { 200: ok("already stored"), 201: ok("stored") }, {
+          parameters: [{ name: "x-ferry-digest", in: "header", required: true, schema: { type: "string", pattern: "^[0-9a-f]{40}$" } }],
+          requestBody: { required: true, content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
+        }),
       },
       "/v1/deployments": {
         get: op("List deployments, newest first", { 200: ok("deployments", { type: "object", properties: { deployments: { type: "array", items: ref("Deployment") } } }) }, {
           parameters: [{ name: "project", in: "query", schema: { type: "string" } }, { name: "limit", in: "query", schema: { type: "integer", maximum: 100 } }],
         }),
-        post: op("Create a deployment; 400 missing_files lists the shas to upload first", { 201: ok("created", ref("Deployment")) }, body(ref("CreateDeployment"))),
+        post: op("Create a deployment; 400 missing_files lists the shas to upload first", { 201: ok("created", ref("Deployment")) }, {
+          description: "Each file is a regular file (`mode` 0o100000 plus permission bits; default 0o100644) at a relative, normal path of at most 1024 bytes whose segments are 1-255 bytes and not `.` or `..`; a broken rule is 400 invalid_file_list naming the `file` and the `rule`. A production deploy whose `<project>` or ferry.json aliases are another deployment's host or another account's name is 409 production_alias_taken.",
+          ...body(ref("CreateDeployment")),
+        }),
       },
       "/v1/deployments/{idOrHost}": {
         get: op("Get a deployment", { 200: ok("deployment", ref("Deployment")) }, { parameters: [idParam] }),

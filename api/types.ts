@@ -6,6 +6,7 @@ import type { Metadata } from "../core/metadata/repository.ts";
 import type { AuthContext } from "./services/tokens.ts";
 import type { BuildRunner } from "./services/builds.ts";
 import type { BuildLogs } from "./services/build-logs.ts";
+import type { ZodType } from "zod";
 
 export interface ApiDeps {
   metadata: Metadata;
@@ -31,4 +32,10 @@ export interface ApiDeps {
   sandbox?: { mode: string; identity: string; cgroup: string | null; limits: Record<string, boolean>; warnings: string[] };
 }
 
-export type ApiEnv = { Variables: { auth: AuthContext } };
+export type ApiEnv = {
+  Variables: {
+    auth: AuthContext;
+    /** a JSON body as the route's guard validated it (access.ts) */
+    body?: { schema: ZodType; value: unknown };
+  };
+};

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { stream } from "hono/streaming";
-import { FerryError } from "../../core/errors.ts";
 import type { ApiDeps, ApiEnv } from "../types.ts";
-import { requireScope } from "../services/tokens.ts";
+import { jsonBody } from "../access.ts";
+import { deployBodySchema } from "../bodies.ts";
 import { presentDeployment } from "../services/present.ts";
 import type { deploymentService } from "../services/deployments.ts";
 import type { aliasService } from "../services/aliases.ts";
@@ -17,16 +17,9 @@ export function deploymentRoutes(deps: ApiDeps, deployments: ReturnType<typeof d
   /** One deployment as the API shows it, with the aliases pointing at it. */
   const presentOne = async (auth: AuthContext, d: Deployment) => presentDeployment(d, deps, (await deployments.aliasesOf(auth, [d.id])).get(d.id));
 
-  app.use("*", async (c, next) => {
-    requireScope(c.get("auth"), "deployments");
-    await next();
-  });
-
+  // scopes and JSON bodies: see access.ts
   app.post("/", async (c) => {
-    const body = await c.req.json().catch(() => {
-      throw new FerryError("invalid_json", "request body must be JSON", 400);
-    });
-    const d = await deployments.create(c.get("auth"), body);
+    const d = await deployments.create(c.get("auth"), jsonBody(c, deployBodySchema));
     return c.json(await presentOne(c.get("auth"), d), 201);
   });
 

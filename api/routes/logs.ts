@@ -3,7 +3,6 @@ import { stream } from "hono/streaming";
 import { FerryError } from "../../core/errors.ts";
 import type { LogEntry, LogStore } from "../../core/logs/port.ts";
 import type { ApiEnv } from "../types.ts";
-import { requireScope } from "../services/tokens.ts";
 import type { deploymentService } from "../services/deployments.ts";
 
 /** `since` as epoch ms, an ISO date, or a duration ago (`30s`, `10m`, `2h`, `1d`). */
@@ -17,11 +16,11 @@ export function parseSince(value: string | undefined, now = Date.now()): number 
   return t;
 }
 
-/** GET /v1/deployments/:id/logs — runtime logs as NDJSON; `follow=1` keeps the stream open. */
+/** GET /v1/deployments/:id/logs — runtime logs as NDJSON; `follow=1` keeps the stream open.
+ * Needs the `logs` scope only (access.ts): a logs token finds the deployment, nothing else. */
 export function logRoutes(logs: LogStore, deployments: ReturnType<typeof deploymentService>) {
   const app = new Hono<ApiEnv>();
   app.get("/:idOrHost/logs", async (c) => {
-    requireScope(c.get("auth"), "logs");
     const d = await deployments.find(c.get("auth"), c.req.param("idOrHost"));
     const since = parseSince(c.req.query("since"));
     const limit = c.req.query("limit") ? Math.max(1, Math.min(10_000, Number(c.req.query("limit")) || 100)) : undefined;

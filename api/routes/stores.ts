@@ -1,14 +1,10 @@
 import { Hono } from "hono";
 import type { ApiEnv } from "../types.ts";
-import { requireScope } from "../services/tokens.ts";
 import type { storeService } from "../services/stores.ts";
 
 export function storeRoutes(stores: ReturnType<typeof storeService>) {
   const app = new Hono<ApiEnv>();
-  app.use("*", async (c, next) => {
-    requireScope(c.get("auth"), "stores");
-    await next();
-  });
+  // scopes: see access.ts
   app.get("/", async (c) => c.json({ stores: await stores.list(c.get("auth"), c.req.query("project")) }));
   app.delete("/:project/:name", async (c) => c.json(await stores.remove(c.get("auth"), c.req.param("project"), c.req.param("name"), c.req.query("environment"))));
   return app;

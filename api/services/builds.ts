@@ -4,6 +4,8 @@ import type { BuildResult, Deployment, FileEntry } from "../../core/types.ts";
 import type { FerryConfig } from "../../core/config/schema.ts";
 import type { BuildRequest } from "../../builder/port.ts";
 import type { BuildLogs } from "./build-logs.ts";
+import { FerryError } from "../../core/errors.ts";
+import { randomId } from "../../core/ids.ts";
 
 /** Runs one build somewhere (a child process here, a Lambda on AWS). */
 export type ExecuteBuild = (req: BuildRequest, opts: { onLog: (line: string) => void; signal: AbortSignal }) => Promise<BuildResult>;
@@ -18,6 +20,17 @@ export interface BuildRunner {
   whenIdle(): Promise<void>;
   /** platform shutdown: running builds stop and end in ERROR; queued ones wait for the next start */
   shutdown(): Promise<void>;
+}
+
+/**
+ * What a deployment may say about an exception nobody expected: its message can hold platform
+ * paths (the build folder, FERRY_HOME) or internals, so it goes to the platform log under a
+ * reference and the deployment gets only the reference.
+ */
+export function unexpectedBuildError(deploymentId: string, what: string, e: unknown): string {
+  const ref = `ref_${randomId(12)}`;
+  console.error(`[builds] ${deploymentId} ${ref}: ${what}:`, e);
+  return `${what}: internal error (reference ${ref}; the platform log has the details)`;
 }
 
 export function formatBuildErrors(result: Extract<BuildResult, { type: "error" }>): string {
@@ -84,7 +97,7 @@ export function createBuildRunner(opts: {
         { onLog: (line) => logs.log(d.id, line), signal },
       );
     } catch (e) {
-      result = { type: "error", errors: [{ message: `build failed: ${(e as Error).message}` }] };
+      result = { type: "error", errors: [{ message: unexpectedBuildError(d.id, "build failed", e) }] };
     }
     if (signal.aborted) return; // cancel() already recorded CANCELED
     if (result.type === "error") return fail(d, "build_failed", formatBuildErrors(result));
@@ -105,8 +118,8 @@ export function createBuildRunner(opts: {
     try {
       return await opts.link(d, (line) => logs.log(d.id, line));
     } catch (e) {
-      const err = e as Error & { code?: string };
-      await fail(d, err.code ?? "link_failed", err.message);
+      if (e instanceof FerryError) await fail(d, e.code, e.message);
+      else await fail(d, "link_failed", unexpectedBuildError(d.id, "linking the deployment failed", e));
       return null;
     }
   }

@@ -1,14 +1,13 @@
 import { FerryError } from "../../core/errors.ts";
 import { blobKeys } from "../../core/blobs/port.ts";
-import { parseFerryConfig, PROJECT_NAME_RE, type FerryConfig } from "../../core/config/schema.ts";
+import { parseFerryConfig, projectNameProblem, type FerryConfig } from "../../core/config/schema.ts";
 import { deploymentId, hostSuffix, randomId, sha256 } from "../../core/ids.ts";
 import type { Deployment } from "../../core/types.ts";
 import type { AuthContext } from "./tokens.ts";
 import { parseDeployRequest } from "./deploy-request.ts";
 import type { ApiDeps } from "../types.ts";
 import { envService, validateEnvKey } from "./env.ts";
-import { labelOf } from "./labels.ts";
-
+import { hostLabelProblem, labelOf } from "./labels.ts";
 
 /**
  * The deployment service: Now's upload protocol. A create names its files by sha; any the account
@@ -47,9 +46,12 @@ export function deploymentService(deps: ApiDeps) {
 
     const name = req.name ?? config.name;
     if (!name) throw new FerryError("missing_name", "the deployment needs a project name (`name` in the request or in ferry.json)", 400);
-    if (!PROJECT_NAME_RE.test(name)) {
-      throw new FerryError("invalid_name", `project name ${JSON.stringify(name)} must be lower-case letters, digits and '-' (at most 48)`, 400);
-    }
+    const nameProblem = projectNameProblem(name);
+    if (nameProblem) throw new FerryError("invalid_name", `project name ${JSON.stringify(name)} ${nameProblem}`, 400);
+    const target = req.target ?? "preview";
+    const productionLabels = [name, ...configAliasLabels(config)];
+    // a production deploy whose aliases cannot be pointed at it would end READY without them
+    if (target === "production") await assertProductionLabelsFree(auth, name, productionLabels);
 
     const project = await metadata.ensureProject({ id: `prj_${randomId(12)}`, accountId: auth.accountId, name, createdAt: Date.now() });
 
@@ -58,7 +60,6 @@ export function deploymentService(deps: ApiDeps) {
     const buildEnv = { ...(config.build?.env ?? {}), ...(req.buildEnv ?? {}) };
     const inputHash = sha256(JSON.stringify({ v: 1, files: sortedFiles, config, buildEnv }));
 
-    const target = req.target ?? "preview";
     for (const k of Object.keys(req.env ?? {})) validateEnvKey(k);
     // precedence: --env flags > project env for the target environment > ferry.json env
     const env = { ...(config.env ?? {}), ...(await envs.resolve(auth.accountId, name, target)), ...(req.env ?? {}) };
@@ -99,6 +100,34 @@ export function deploymentService(deps: ApiDeps) {
     }
     deps.builds.enqueue(deployment);
     return deployment;
+  }
+
+  /** ferry.json `alias` entries as host labels; any that is not one fails the deploy now. */
+  function configAliasLabels(config: FerryConfig): string[] {
+    const raw = config.alias === undefined ? [] : Array.isArray(config.alias) ? config.alias : [config.alias];
+    return raw.map((alias, i) => {
+      const label = labelOf(alias, deps.domain);
+      const problem = hostLabelProblem(label);
+      if (problem) {
+        const at = Array.isArray(config.alias) ? `alias[${i}]` : "alias";
+        throw new FerryError("invalid_config", `ferry.json: ${at}: ${JSON.stringify(alias)} must be a host label or <label>.${deps.domain}: ${JSON.stringify(label)} ${problem}`, 400, { issues: [{ path: at, message: problem }] });
+      }
+      return label;
+    });
+  }
+
+  /**
+   * The labels a production deploy will point at it must be free or already this account's
+   * aliases: never another deployment's own host, never another account's name.
+   */
+  async function assertProductionLabelsFree(auth: AuthContext, project: string, labels: string[]) {
+    for (const label of new Set(labels)) {
+      const h = await metadata.getHost(label);
+      if (!h || (h.accountId === auth.accountId && h.type === "alias")) continue;
+      const what = label === project ? `the production alias of project ${JSON.stringify(project)}` : `the ferry.json alias ${JSON.stringify(label)}`;
+      const why = h.accountId === auth.accountId ? `is the host of deployment ${h.deploymentId}` : "is in use by another account";
+      throw new FerryError("production_alias_taken", `${what} would be ${label}.${deps.domain}, which ${why}; choose another project name or alias`, 409, { alias: label });
+    }
   }
 
   /** Looks a deployment up by id, host label, or URL; only within the account. */

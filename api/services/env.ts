@@ -1,5 +1,5 @@
 import { FerryError } from "../../core/errors.ts";
-import { PROJECT_NAME_RE } from "../../core/config/schema.ts";
+import { projectNameProblem } from "../../core/config/schema.ts";
 import { randomId } from "../../core/ids.ts";
 import type { EnvVarRecord } from "../../core/metadata/repository.ts";
 import type { AuthContext } from "./tokens.ts";
@@ -30,7 +30,8 @@ export function envService(deps: ApiDeps) {
   const { metadata, encryptor } = deps;
 
   const project = async (auth: AuthContext, name: string) => {
-    if (!PROJECT_NAME_RE.test(name)) throw new FerryError("invalid_name", `invalid project name ${JSON.stringify(name)}`, 400);
+    const problem = projectNameProblem(name);
+    if (problem) throw new FerryError("invalid_name", `project name ${JSON.stringify(name)} ${problem}`, 400);
     return metadata.ensureProject({ id: `prj_${randomId(12)}`, accountId: auth.accountId, name, createdAt: Date.now() });
   };
 

@@ -1,3 +1,5 @@
+export { hostLabelProblem, MAX_LABEL } from "../../core/config/labels.ts";
+
 /** A host label from what a user typed: `name`, `name.<domain>`, or a URL with scheme and port. */
 export function labelOf(input: string, domain: string): string {
   const label = input.trim().toLowerCase().replace(/^https?:\/\//, "").replace(/[:/].*$/, "");

@@ -5,6 +5,7 @@ import type { Metadata } from "../../core/metadata/repository.ts";
 import type { TokenRecord } from "../../core/types.ts";
 
 export const ALL_SCOPES = ["deployments", "aliases", "env", "stores", "tokens", "logs"] as const;
+export type Scope = (typeof ALL_SCOPES)[number];
 const TOKEN_PREFIX = "fry_";
 
 export interface AuthContext {
@@ -31,6 +32,15 @@ export async function verifyToken(metadata: Metadata, header: string | undefined
     throw new FerryError("unauthorized", "invalid token", 401);
   }
   return { accountId: record.accountId, tokenId: record.id, scopes: record.scopes };
+}
+
+/**
+ * Whether a token holding `held` may hand out, see or revoke a token of `wanted`: every wanted
+ * scope must be held, and `*` (which includes scopes added later) only by `*`.
+ */
+export function covers(held: readonly string[], wanted: readonly string[]): boolean {
+  if (held.includes("*")) return true;
+  return wanted.every((s) => s !== "*" && held.includes(s));
 }
 
 export function requireScope(auth: AuthContext, scope: string) {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { validatePattern } from "./patterns.ts";
 import { FerryError } from "../errors.ts";
+import { hostLabelProblem } from "./labels.ts";
 
 // ferry.json: a subset of vercel.json semantics so people carry their knowledge over.
 
@@ -12,8 +13,16 @@ const pattern = z.string().superRefine((s, ctx) => {
   if (err) ctx.addIssue({ code: "custom", message: `invalid pattern: ${err}` });
 });
 
-/** Project names: they become host labels (`<project>-<suffix>`), so DNS-label rules apply. */
+/** Project names: they become host labels (`<project>` and `<project>-<suffix>`), so DNS-label
+ * rules apply (see ./labels.ts), at most 48 characters so the suffixed label stays within 63. */
+export const MAX_PROJECT_NAME = 48;
+/** The character rule alone; `projectNameProblem` is the whole rule. */
 export const PROJECT_NAME_RE = /^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/;
+
+/** What is wrong with a project name, or null when it is one. */
+export function projectNameProblem(name: string): string | null {
+  return hostLabelProblem(name, MAX_PROJECT_NAME);
+}
 
 const STORE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const keyAttribute = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,254}$/, "must be a DynamoDB attribute name");
@@ -37,7 +46,10 @@ export const ferryConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   name: z
     .string()
-    .regex(PROJECT_NAME_RE, "must be lower-case letters, digits and '-', at most 48 chars")
+    .superRefine((s, ctx) => {
+      const problem = projectNameProblem(s);
+      if (problem) ctx.addIssue({ code: "custom", message: `project name ${JSON.stringify(s)} ${problem}` });
+    })
     .optional(),
   alias: z.union([z.string(), z.array(z.string())]).optional(),
   env: envMap.optional(),
@@ -85,7 +97,7 @@ export const ferryConfigSchema = z.strictObject({
 export type FerryConfig = z.infer<typeof ferryConfigSchema>;
 
 /** Renders zod's issue path as a JSON path: `rewrites[0].source`. */
-export function jsonPath(path: PropertyKey[]): string {
+export function jsonPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const p of path) {
     if (typeof p === "number") out += `[${p}]`;

@@ -80,7 +80,7 @@ describe("API: auth and the upload protocol", () => {
     const r = await h.call("POST", "/v1/deployments", { json: { name: "bad", files: [{ ...f, file }] } });
     expect(r.status).toBe(400);
     const e = (await r.json()).error;
-    expect(e.code).toBe("invalid_file_path");
+    expect(e.code).toBe("invalid_file_list");
     expect(e.message).toContain(JSON.stringify(file));
     expect(e.message).toMatch(why);
     expect((await (await h.call("GET", "/v1/deployments?limit=100")).json()).deployments.length).toBe(before);
@@ -88,9 +88,9 @@ describe("API: auth and the upload protocol", () => {
 
   it("rejects duplicate names and sizes that do not match the upload", async () => {
     const [f] = await h.upload({ "a.txt": "abc" });
-    const dup = await h.call("POST", "/v1/deployments", { json: { name: "bad", files: [f, { ...f, file: "./a.txt" }] } });
+    const dup = await h.call("POST", "/v1/deployments", { json: { name: "bad", files: [f, { ...f }] } });
     expect(dup.status).toBe(400);
-    expect((await dup.json()).error).toMatchObject({ code: "duplicate_file", file: "a.txt" });
+    expect((await dup.json()).error).toMatchObject({ code: "invalid_file_list", rule: "duplicate", file: "a.txt" });
     const size = await h.call("POST", "/v1/deployments", { json: { name: "bad", files: [{ ...f, size: 99 }] } });
     expect(size.status).toBe(400);
     expect((await size.json()).error).toMatchObject({ code: "size_mismatch", file: "a.txt" });
