@@ -3,9 +3,8 @@ import type { Deployment } from "../../core/types.ts";
 import type { AuthContext } from "./tokens.ts";
 import type { ApiDeps } from "../types.ts";
 import type { deploymentService } from "./deployments.ts";
-import { labelOf } from "./labels.ts";
+import { aliasLabel } from "./labels.ts";
 
-const LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HISTORY = 20;
 
 /**
@@ -15,13 +14,7 @@ const HISTORY = 20;
 export function aliasService(deps: ApiDeps, deployments: ReturnType<typeof deploymentService>) {
   const { metadata } = deps;
 
-  function normalize(alias: string): string {
-    const label = labelOf(alias, deps.domain);
-    if (!LABEL_RE.test(label)) {
-      throw new FerryError("invalid_alias", `alias ${JSON.stringify(alias)} must be a host label (a-z, 0-9, '-') or <label>.${deps.domain}`, 400);
-    }
-    return label;
-  }
+  const normalize = (alias: string) => aliasLabel(alias, deps.domain);
 
   async function point(auth: AuthContext, d: Deployment, alias: string) {
     const label = normalize(alias);

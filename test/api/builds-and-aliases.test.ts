@@ -94,6 +94,19 @@ describe("API: builds, logs, aliases, promotion, rollback", () => {
     const bad = await h.call("POST", "/v1/aliases", { json: { deployment: d.id, alias: "Not Valid!" } });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.code).toBe("invalid_alias");
+    // nothing is cut away to make a name fit: each of these is refused, and no alias appears
+    const names = async () => ((await (await h.call("GET", "/v1/aliases")).json()).aliases as { alias: string }[]).map((a) => a.alias).sort();
+    const before = await names();
+    for (const alias of ["atk/../x", "name:1234", "http://atk.ferry.test/../x", "http://u@atk.ferry.test/", "xn--zca", "ab--cd", "a".repeat(64), "-lead", "trail-"]) {
+      const r = await h.call("POST", "/v1/aliases", { json: { deployment: d.id, alias } });
+      expect(r.status, alias).toBe(400);
+      expect((await r.json()).error.code, alias).toBe("invalid_alias");
+    }
+    expect(await names()).toEqual(before);
+    // a URL that names only a host is a fine way to say it
+    const url = await h.call("POST", "/v1/aliases", { json: { deployment: d.id, alias: "http://from-url.ferry.test:3001/" } });
+    expect((await url.json()).alias).toBe("from-url");
+    expect((await h.call("DELETE", "/v1/aliases/from-url")).status).toBe(200);
 
     const other = await h.upload({ "index.html": "b" }, h.tokenB);
     const db = await (await h.call("POST", "/v1/deployments", { token: h.tokenB, json: { name: "bapp", files: other } })).json();
