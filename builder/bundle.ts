@@ -118,12 +118,24 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
       config: functionConfigFor(fn.source, opts.config),
     };
   });
+  // a function file that exports nothing the runtime can call would only fail on its first visit
+  const useless = built.filter((fn) => fn.handler === "function" && !fn.exports!.some((e) => HANDLER_EXPORTS.has(e)));
+  if (useless.length) {
+    throw new UserBuildError(
+      useless.map((fn) => ({
+        message: `${fn.source} exports no handler (found: ${fn.exports!.join(", ") || "nothing"}); export default a function (Web (req) => Response or Node (req, res)), an object with fetch(), or GET/POST/... functions`,
+        file: fn.source,
+      })),
+    );
+  }
   built.forEach((fn, i) => {
     const exports = fn.handler === "server" ? "" : `, exports: ${fn.exports!.join(", ") || "(none)"}`;
     log(`Bundled ${fn.name} -> ${fn.route} (${formatBytes(sizes[i]!)}${exports})`);
   });
   return { functions: built, inputs };
 }
+
+const HANDLER_EXPORTS = new Set(["default", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
 
 /** Points the bundle's `//# sourceMappingURL=` comment (its last line) at `index.mjs.map`. */
 function renameMapUrl(js: Uint8Array, from: string): Uint8Array {

@@ -61,6 +61,19 @@ describe("build errors are results, with the user's file and position", () => {
     expect(run.result.type).toBe("error");
     if (run.result.type === "error") expect(run.result.errors[0]).toMatchObject({ file: "api/it's.ts" });
   });
+
+  it("a function that exports no handler fails the build naming the file; a usable one beside it is fine", async () => {
+    const dir = await tempDir("ferry-app-");
+    await mkdir(join(dir, "api"));
+    await writeFile(join(dir, "api", "ok.js"), "export const GET = () => new Response('ok')");
+    await writeFile(join(dir, "api", "boot.js"), "console.error('cannot start'); process.exit(3)");
+    await writeFile(join(dir, "api", "helpers.mjs"), "export const add = (a, b) => a + b");
+    const run = await buildDir(dir);
+    expect(run.result.type).toBe("error");
+    if (run.result.type !== "error") return;
+    expect(run.result.errors.map((e) => e.file).sort()).toEqual(["api/boot.js", "api/helpers.mjs"]);
+    expect(run.result.errors.find((e) => e.file === "api/helpers.mjs")!.message).toMatch(/exports no handler \(found: add\)/);
+  });
 });
 
 describe("esbuild messages", () => {

@@ -119,7 +119,8 @@ describe("ferry commands against a running platform", () => {
     beforeAll(async () => {
       const dir = await mkdtemp(join(tmpdir(), "ferry-cli-crash-"));
       await mkdir(join(dir, "api"));
-      await writeFile(join(dir, "api/boot.js"), 'console.error("cannot start: DATABASE_URL is not set");\nprocess.exit(3);\n');
+      // it exports a handler, so it builds, but it exits while loading, before it can serve
+      await writeFile(join(dir, "api/boot.js"), 'console.error("cannot start: DATABASE_URL is not set");\nprocess.exit(3);\nexport default () => new Response("never");\n');
       await writeFile(join(dir, "index.html"), "x");
       crash = (await ok([dir, "--name", "crashes-at-load", "--json"])).json();
     });
