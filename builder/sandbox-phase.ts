@@ -10,6 +10,12 @@ import { BuildCanceled, UserBuildError, type BuildErrorItem } from "./errors.ts"
 import type { BundleLimits } from "./limits.ts";
 import type { BuildRequest } from "./port.ts";
 import { workerFiles } from "./worker-bundle.ts";
+import { frameChannel } from "./frames.ts";
+import type { Duplex } from "node:stream";
+
+/** The largest message a build process may send: a function bundle at its limit, or a static
+ * file of up to 256 MB, plus room for the envelope. */
+const maxMessage = (limits: BundleLimits) => Math.max(limits.maxUnzippedBytes, 256 * 1024 * 1024) + 1024 * 1024;
 import { INSIDE, type ParentMessage, type Phase, type WorkerMessage } from "./worker-protocol.ts";
 
 export interface PhaseOptions {
@@ -76,8 +82,8 @@ export async function runPhase(o: PhaseOptions): Promise<BuildOutput | null> {
     env,
     mounts,
     limits: { memoryMb: o.limits.memoryMb, pids: o.limits.pids, tmpMb: o.limits.tmpMb },
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-    serialization: "advanced",
+    // fd 3: framed messages (frames.ts), not Node IPC, so no message is read whole whatever its size
+    stdio: ["ignore", "pipe", "pipe", "pipe"],
   });
   const { proc } = sb;
   const log = (line: string) => o.log(line.length > MAX_LOG_LINE ? line.slice(0, MAX_LOG_LINE) : line);
@@ -95,10 +101,13 @@ export async function runPhase(o: PhaseOptions): Promise<BuildOutput | null> {
   const timer = setTimeout(() => halt({ kind: "time" }), remaining);
   const watch = disk.length ? watchDisk(disk, { everyMs: o.limits.diskCheckMs, limitMb: o.limits.diskMb, baseMb: o.cacheBaseMb, onOver: (usedMb) => halt({ kind: "disk", usedMb }) }) : null;
 
-  const reply = (msg: ParentMessage) => {
-    if (proc.connected) proc.send(msg, undefined, {}, () => {});
-  };
-  proc.on("message", (raw: unknown) => {
+  const channel = frameChannel<WorkerMessage, ParentMessage>(proc.stdio[3] as Duplex, {
+    maxBytes: maxMessage(o.bundleLimits),
+    onMessage: (msg) => handle(msg),
+    onError: (e) => halt({ kind: "violation", message: `the build process broke its channel to the platform: ${e.message}` }),
+  });
+  const reply = (msg: ParentMessage) => void channel.send(msg);
+  const handle = (raw: unknown): Promise<void> | void => {
     const msg = raw as WorkerMessage;
     if (stop || outcome || !msg || typeof msg !== "object") return;
     switch (msg.type) {
@@ -114,14 +123,14 @@ export async function runPhase(o: PhaseOptions): Promise<BuildOutput | null> {
             : msg.op === "get"
               ? o.gate.get(String(msg.key))
               : Promise.reject(new GateViolation(`the build process asked for the blob operation ${JSON.stringify(kind)}`));
-        op.then(
+        // the next message is read once this one is done: a flood of puts waits in the sandbox
+        return op.then(
           (bytes) => reply({ type: "blob-reply", id, ok: true, bytes }),
           (e: Error) => {
             if (e instanceof GateViolation) halt({ kind: "violation", message: e.message });
             reply({ type: "blob-reply", id, ok: false, error: e.message });
           },
         );
-        return;
       }
       case "done":
         outcome = { kind: "done", output: msg.output };
@@ -133,10 +142,10 @@ export async function runPhase(o: PhaseOptions): Promise<BuildOutput | null> {
         outcome = { kind: "internal", message: String(msg.message), stack: typeof msg.stack === "string" ? msg.stack : undefined };
         return;
     }
-  });
+  };
 
   const start: ParentMessage = { type: "start", phase: o.phase, request: o.req, plan: o.plan, limits: o.bundleLimits };
-  proc.send(start, undefined, {}, () => {});
+  reply(start);
 
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
     proc.once("error", (error) => resolve({ code: null, signal: null, error }));

@@ -94,14 +94,11 @@ describe("the blob gate of a sandboxed build", () => {
 
   it("a build process that tries to write elsewhere is stopped, and the build fails with an internal error", async () => {
     // stands in for a build process taken over by tenant code (which runs as the same user)
-    const evil = join(await tempDir("ferry-evil-"), "worker.mjs");
-    writeFileSync(
-      evil,
-      `process.on("message", (m) => {
-        if (m.type === "start") process.send({ type: "blob", id: 1, op: "put", key: "deployments/dpl_victim/functions/api%2Fhi/index.mjs", bytes: new Uint8Array([1, 2, 3]) });
-        if (m.type === "blob-reply") process.send({ type: "log", line: "reply " + JSON.stringify(m) });
-      });`,
-    );
+    const evil = await evilWorker(`
+      const on = (m) => {
+        if (m.type === "start") send({ type: "blob", id: 1, op: "put", key: "deployments/dpl_victim/functions/api%2Fhi/index.mjs", bytes: new Uint8Array([1, 2, 3]) });
+        if (m.type === "blob-reply") send({ type: "log", line: "reply " + JSON.stringify(m) });
+      };`);
     const hijacked: Sandbox = { ...sandbox, status: sandbox.status, owner: sandbox.owner, spawn: (spec) => sandbox.spawn({ ...spec, mounts: spec.mounts.map((m) => (m.target === INSIDE.worker ? { ...m, source: evil } : m)) }), close: () => {} };
     const p = await prepareChild({ "api/hi.js": "export default () => new Response('hi');\n" });
     const logs: string[] = [];
@@ -114,4 +111,43 @@ describe("the blob gate of a sandboxed build", () => {
     });
     expect(await p.blobs.get("deployments/dpl_victim/functions/api%2Fhi/index.mjs")).toBeNull();
   });
+
+  it("a build process that announces a huge message is stopped before the platform reads it", async () => {
+    // 4 GB announced, then bytes as fast as it can: none of it may pile up in the platform
+    const evil = await evilWorker(`
+      const on = () => {
+        const head = Buffer.alloc(4); head.writeUInt32BE(0xfffffff0, 0); ch.write(head);
+        const junk = Buffer.alloc(1 << 20, 7); const more = () => { while (ch.write(junk)); ch.once("drain", more); }; more();
+      };`);
+    const hijacked: Sandbox = { ...sandbox, status: sandbox.status, owner: sandbox.owner, spawn: (spec) => sandbox.spawn({ ...spec, mounts: spec.mounts.map((m) => (m.target === INSIDE.worker ? { ...m, source: evil } : m)) }), close: () => {} };
+    const p = await prepareChild({ "api/hi.js": "export default () => new Response('hi');\n" });
+    const rss = process.memoryUsage().rss;
+    const result = await runBuildInChild(p.req, { ...p.opts, sandbox: hijacked, onLog: () => {} });
+    expect(result.type).toBe("error");
+    if (result.type === "error") expect(result.errors[0]!.message).toMatch(/broke its channel to the platform: a message of 4294967280 bytes is over the \d+-byte limit/);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 1024 * 1024);
+  });
 });
+
+/** A build process taken over by tenant code: it speaks the platform's framed channel on fd 3. */
+async function evilWorker(body: string): Promise<string> {
+  const file = join(await tempDir("ferry-evil-"), "worker.mjs");
+  writeFileSync(
+    file,
+    `import { Socket } from "node:net";
+    import { serialize, deserialize } from "node:v8";
+    const ch = new Socket({ fd: 3, readable: true, writable: true });
+    const send = (m) => { const b = serialize(m); const h = Buffer.alloc(4); h.writeUInt32BE(b.length, 0); ch.write(h); ch.write(b); };
+    ${body}
+    let buf = Buffer.alloc(0);
+    ch.on("data", (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+        const n = buf.readUInt32BE(0);
+        on(deserialize(buf.subarray(4, 4 + n)));
+        buf = buf.subarray(4 + n);
+      }
+    });`,
+  );
+  return file;
+}
