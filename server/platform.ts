@@ -118,6 +118,9 @@ export async function startPlatform(opts: PlatformOptions) {
     },
     sandbox: sandbox.status,
   });
+  // before the API answers: promotions a crash interrupted are carried out, so every alias of a
+  // project names the deployment its record does
+  for (const p of await api.services.aliases.recover(log)) log(`Finished the interrupted promotion of ${p.project} (production: ${p.deploymentId ?? "none"})`);
   const apiServer = await listen({ fetch: api.app.fetch }, opts.apiPort ?? 0, opts.hostname);
 
   await builds.recover();

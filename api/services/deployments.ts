@@ -159,21 +159,48 @@ export function deploymentService(deps: ApiDeps) {
     return metadata.listDeployments(auth.accountId, { projectId, limit: opts.limit });
   }
 
-  /** Cancels a build in progress, or removes a finished deployment (its host stops serving). */
+  /**
+   * Cancels a build in progress, or removes a finished deployment (its host stops serving).
+   * Refused while anything still sends visitors to it: an alias (the production `<project>` label
+   * included), the project's production record, or an unfinished promotion to it. The removal
+   * marks the deployment first and looks second, and a promotion or alias set looks at the mark
+   * after it writes, so one started meanwhile is seen by one side or the other, never by neither.
+   */
   async function remove(auth: AuthContext, idOrHost: string) {
     const d = await find(auth, idOrHost);
     if (d.state === "QUEUED" || d.state === "BUILDING") await deps.builds.cancel(d.id);
+    await metadata.markRemoving(d.id, true);
+    try {
+      await assertUnused(auth, d);
+    } catch (e) {
+      await metadata.markRemoving(d.id, false);
+      throw e;
+    }
+    await metadata.deleteHost(d.host, auth.accountId);
+    await metadata.updateDeployment(d.id, { removedAt: Date.now() });
+    deps.onHostsChanged?.([d.host]);
+    deps.onDeploymentRemoved?.(d.id);
+    return { id: d.id, removed: true, aliases: [] as string[] };
+  }
+
+  async function assertUnused(auth: AuthContext, d: Deployment) {
+    const aliases = ((await aliasesOf(auth, [d.id])).get(d.id) ?? []).sort((a, b) => (a === d.project ? -1 : b === d.project ? 1 : a < b ? -1 : 1));
+    if (aliases.length) {
+      const shown = aliases.slice(0, 10).join(", ") + (aliases.length > 10 ? ` and ${aliases.length - 10} more` : "");
+      throw new FerryError(
+        "deployment_in_use",
+        `${d.id} still serves ${aliases.length === 1 ? "the alias" : `${aliases.length} aliases`} ${shown}; promote another deployment (ferry promote <deployment>) or remove the aliases (ferry alias rm <alias>) first`,
+        409,
+        { aliases },
+      );
+    }
     const project = await metadata.getProject(auth.accountId, d.project);
+    if (project?.promotion?.deploymentId === d.id) {
+      throw new FerryError("deployment_in_use", `${d.id} is being promoted to production of ${d.project}; promote another deployment first`, 409, { aliases: project.promotion.labels });
+    }
     if (project?.productionDeploymentId === d.id) {
       throw new FerryError("deployment_in_production", `${d.id} is the production deployment of ${d.project}; promote another one first`, 409);
     }
-    const aliases = (await aliasesOf(auth, [d.id])).get(d.id) ?? [];
-    for (const a of aliases) await metadata.deleteHost(a, auth.accountId);
-    await metadata.deleteHost(d.host, auth.accountId);
-    await metadata.updateDeployment(d.id, { removedAt: Date.now() });
-    deps.onHostsChanged?.([d.host, ...aliases]);
-    deps.onDeploymentRemoved?.(d.id);
-    return { id: d.id, removed: true, aliases };
   }
 
   return { create, find, list, remove, aliasesOf };

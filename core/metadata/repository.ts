@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { FerryError } from "../errors.ts";
 import type { Account, Deployment, DeploymentState, Project, TokenRecord } from "../types.ts";
+import { promotionMethods, type DeploymentRecord, type ProjectRecord } from "./promotions.ts";
 
 export interface HostRecord {
   host: string;
@@ -73,6 +74,9 @@ export function createMetadata(doc: DynamoDBDocumentClient, table: string) {
   });
 
   return {
+    // ---- promotions: claim, label moves, finish (see promotions.ts)
+    ...promotionMethods(doc, table),
+
     // ---- accounts
     async putAccount(account: Account) {
       await doc.send(new PutCommand({ TableName: table, Item: { pk: `ACCOUNT#${account.id}`, sk: "ACCOUNT", ...account } }));
@@ -95,7 +99,8 @@ export function createMetadata(doc: DynamoDBDocumentClient, table: string) {
     },
 
     // ---- projects
-    getProject: (accountId: string, name: string) => get<Project>(`ACCOUNT#${accountId}`, `PROJECT#${name}`),
+    /** The project, with its promotion state (`promotions.ts`). */
+    getProject: (accountId: string, name: string) => get<ProjectRecord>(`ACCOUNT#${accountId}`, `PROJECT#${name}`),
     /** Creates the project if missing; returns the stored one either way (idempotent under races). */
     async ensureProject(project: Project): Promise<Project> {
       try {
@@ -132,7 +137,7 @@ export function createMetadata(doc: DynamoDBDocumentClient, table: string) {
     async createDeployment(d: Deployment) {
       await doc.send(new PutCommand({ TableName: table, Item: { ...deploymentKeys(d), ...d }, ConditionExpression: "attribute_not_exists(pk)" }));
     },
-    getDeployment: (id: string) => get<Deployment>(`DEPLOYMENT#${id}`, "DEPLOYMENT"),
+    getDeployment: (id: string) => get<DeploymentRecord>(`DEPLOYMENT#${id}`, "DEPLOYMENT"),
     /**
      * Applies a patch; with `fromStates`, only when the current state is one of them (so a build
      * finishing after a cancel cannot flip CANCELED back to READY). Returns the updated deployment,
@@ -220,21 +225,35 @@ export function createMetadata(doc: DynamoDBDocumentClient, table: string) {
       }
     },
     /** Points an alias at a deployment in one conditional write: the router sees old or new, never neither.
-     * Fails when the label belongs to another account or is some deployment's own host. */
-    async setAlias(rec: HostRecord) {
+     * Fails when the label belongs to another account or is some deployment's own host. Returns
+     * the record it replaced (null when the label was new), for `restoreHost`. */
+    async setAlias(rec: HostRecord): Promise<HostRecord | null> {
       try {
-        await doc.send(
+        const r = await doc.send(
           new PutCommand({
             TableName: table,
             Item: { pk: `HOST#${rec.host}`, sk: "HOST", gsi1pk: `ACCOUNT#${rec.accountId}#HOSTS`, gsi1sk: rec.host, ...rec, type: "alias" },
             ConditionExpression: "attribute_not_exists(pk) OR (accountId = :a AND #t = :alias)",
             ExpressionAttributeNames: { "#t": "type" },
             ExpressionAttributeValues: { ":a": rec.accountId, ":alias": "alias" },
+            ReturnValues: "ALL_OLD",
           }),
         );
+        return strip<HostRecord>(r.Attributes);
       } catch (e) {
         if (isConditionFail(e)) throw new FerryError("alias_taken", `the name ${rec.host} is already in use`, 409);
         throw e;
+      }
+    },
+    /** Undoes a `setAlias` to `deploymentId`: puts back what it replaced (or removes the label),
+     * only while the label still names `deploymentId`. */
+    async restoreHost(host: string, deploymentId: string, previous: HostRecord | null) {
+      const cond = { ConditionExpression: "deploymentId = :d", ExpressionAttributeValues: { ":d": deploymentId } };
+      try {
+        if (previous) await doc.send(new PutCommand({ TableName: table, Item: { pk: `HOST#${host}`, sk: "HOST", gsi1pk: `ACCOUNT#${previous.accountId}#HOSTS`, gsi1sk: host, ...previous }, ...cond }));
+        else await doc.send(new DeleteCommand({ TableName: table, Key: { pk: `HOST#${host}`, sk: "HOST" }, ...cond }));
+      } catch (e) {
+        if (!isConditionFail(e)) throw e;
       }
     },
     getHost: (host: string) => get<HostRecord>(`HOST#${host}`, "HOST"),

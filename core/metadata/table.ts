@@ -8,10 +8,12 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
  *
  *   pk                         sk                 what
  *   ACCOUNT#<id>               ACCOUNT            account
- *   ACCOUNT#<id>               PROJECT#<name>     project
+ *   ACCOUNT#<id>               PROJECT#<name>     project, with its promotion state (promotions.ts)
+ *                                                 gsi1: PROMOTIONS#PENDING while a promotion is unfinished
  *   TOKEN#<sha256>             TOKEN              API token (hash only)
  *   DEPLOYMENT#<id>            DEPLOYMENT         deployment   gsi1: account timeline, gsi2: project timeline
- *   HOST#<label>               HOST               host label -> deployment (own host or alias)
+ *   HOST#<label>               HOST               host label -> deployment (own host or alias; a label a
+ *                                                 promotion moved carries that promotion's number)
  *   CACHE#<account>#<hash>     CACHE              build cache: input hash -> READY deployment
  */
 export const TABLE_GSIS = ["gsi1", "gsi2"] as const;
