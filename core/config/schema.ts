@@ -40,10 +40,25 @@ export const functionConfigSchema = z.strictObject({
   maxConcurrency: z.number().int().min(1).max(1000).optional(),
   /** stream the request body to the function as it arrives (no payload limit, bounded by maxDuration) */
   streamingBody: z.boolean().optional(),
+  /** glob (relative to the app root) of files shipped beside the function and readable at run time */
+  includeFiles: z.string().min(1).optional(),
+  /** glob of files left out of what tracing and includeFiles would ship */
+  excludeFiles: z.string().min(1).optional(),
+});
+
+/** vercel.json `crons`: GET `path` on the production deployment on `schedule` (five-field cron, UTC). */
+export const cronSchema = z.strictObject({
+  path: z.string().startsWith("/", "must start with '/'").max(512),
+  schedule: z.string().min(9).max(256),
 });
 
 export const ferryConfigSchema = z.strictObject({
   $schema: z.string().optional(),
+  /** vercel.json's config version; only 2 exists */
+  version: z.literal(2).optional(),
+  /** vercel.json: `null` means no framework preset, which is all Ferry does */
+  framework: z.null().optional(),
+  crons: z.array(cronSchema).max(100).optional(),
   name: z
     .string()
     .superRefine((s, ctx) => {
