@@ -1,5 +1,6 @@
 import type { BuildOutput, BuildResult, RouteConfig } from "../core/types.ts";
 import type { FerryConfig } from "../core/config/schema.ts";
+import { configLogLines } from "../core/config/source.ts";
 import type { BlobStore } from "../core/blobs/port.ts";
 import { bundleFunctions } from "./bundle.ts";
 import { detectApiFunctions, detectServerEntry, mayHaveCode, type PlannedFunction } from "./detect.ts";
@@ -49,6 +50,9 @@ export async function planBuild(req: BuildRequest, blobs: BlobStore): Promise<Bu
   const install = !!pkg && hasDependencies(pkg) && (!!buildCommand || mayHaveCode(paths, pkg));
   return { paths, pkg, apiFunctions, buildCommand, install, link: !install && !buildCommand };
 }
+
+/** The first lines of a build's log: the config file read (and ignored keys), then the download. */
+export const startLines = (req: BuildRequest) => [...configLogLines(req.configSource), downloadLine(req)];
 
 export const downloadLine = (req: BuildRequest) => `Downloading ${req.files.length} files (${formatBytes(req.files.reduce((n, f) => n + f.size, 0))})`;
 
@@ -140,7 +144,7 @@ export function createBuilder(options: BuilderOptions = {}): Builder {
   return (req, ctx): Promise<BuildResult> =>
     asBuildResult(ctx.log, ctx.signal, async () => {
       const plan = await planBuild(req, ctx.blobs);
-      ctx.log(downloadLine(req));
+      for (const line of startLines(req)) ctx.log(line);
       await prepareWorkspace(req, ctx, plan);
       const env = commandEnv(ctx.workDir, req.buildEnv);
       if (plan.install) {

@@ -6,7 +6,7 @@ import type { BuildResult } from "../core/types.ts";
 import { defaultSandbox } from "../sandbox/default.ts";
 import type { Sandbox } from "../sandbox/port.ts";
 import { createBlobGate } from "./blob-gate.ts";
-import { asBuildResult, downloadLine, keepLinkedWorkspace, planBuild, prepareWorkspace } from "./build.ts";
+import { asBuildResult, keepLinkedWorkspace, planBuild, prepareWorkspace, startLines } from "./build.ts";
 import { DEFAULT_BUILD_LIMITS, type BuildLimits } from "./build-limits.ts";
 import { accountCacheDir } from "./dep-cache.ts";
 import { canceledResult, errorResult } from "./errors.ts";
@@ -59,7 +59,7 @@ export async function runBuildInChild(req: BuildRequest, opts: ChildBuildOptions
     const sandbox = opts.sandbox ?? defaultSandbox();
     return await asBuildResult(log, signal, async () => {
       const plan = await planBuild(req, blobs);
-      log(downloadLine(req));
+      for (const line of startLines(req)) log(line);
       await mkdir(workDir, { recursive: true });
       await prepareWorkspace(req, { blobs, workDir, cacheDir, signal }, plan);
 

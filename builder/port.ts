@@ -1,5 +1,6 @@
 import type { BlobStore } from "../core/blobs/port.ts";
 import type { FerryConfig } from "../core/config/schema.ts";
+import type { ConfigSource } from "../core/config/source.ts";
 import type { BuildResult, FileEntry } from "../core/types.ts";
 
 export interface BuildRequest {
@@ -9,6 +10,8 @@ export interface BuildRequest {
   /** the uploaded files; their bytes are at `blobKeys.file(accountId, sha)` */
   files: FileEntry[];
   config: FerryConfig;
+  /** which file `config` came from (ferry.json or vercel.json) and what of it was ignored */
+  configSource?: ConfigSource;
   /** build-time env only (`build.env`, `--build-env`); never runtime secrets */
   buildEnv: Record<string, string>;
 }

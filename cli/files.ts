@@ -16,8 +16,8 @@ export interface LocalFile extends FileEntry {
 }
 
 /**
- * Lists the files of an app folder the way git would see them: `.gitignore` and `.ferryignore`
- * at any depth apply to their folder; symlinks are followed only when they stay inside the folder.
+ * Lists the files of an app folder the way git would see them: `.gitignore`, `.ferryignore` and
+ * `.vercelignore` at any depth apply to their folder; symlinks are followed only when they stay inside the folder.
  */
 export async function listAppFiles(root: string, warn: (msg: string) => void = () => {}): Promise<LocalFile[]> {
   const rootReal = await realpath(root);
@@ -33,7 +33,8 @@ export async function listAppFiles(root: string, warn: (msg: string) => void = (
 
   const walk = async (dir: string, relDir: string) => {
     const added: typeof rules = [];
-    for (const name of [".gitignore", ".ferryignore"]) {
+    // .vercelignore (and Now's .nowignore) so apps written for Vercel upload what they did there
+    for (const name of [".gitignore", ".ferryignore", ".vercelignore", ".nowignore"]) {
       const text = await readFile(join(dir, name), "utf8").catch(() => null);
       if (text !== null) added.push({ base: relDir, ig: ignore().add(text) });
     }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { readJson } from "./config.ts";
 import type { Client } from "./client.ts";
@@ -6,10 +7,15 @@ import { CliError } from "./io.ts";
 export const sanitizeName = (s: string) =>
   s.toLowerCase().replace(/^@[^/]+\//, "").replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 48).replace(/-+$/, "");
 
-/** The project a folder deploys as: ferry.json name > package.json name > folder name. */
+/**
+ * The project a folder deploys as: the config file's name (ferry.json, else vercel.json's
+ * deprecated `name`; never vercel.json's beside a ferry.json, which is then not read) >
+ * package.json name > folder name.
+ */
 export async function projectOf(dir: string): Promise<{ name: string; fromConfig: boolean }> {
-  const ferry = await readJson<{ name?: string }>(resolve(dir, "ferry.json"));
-  if (ferry?.name) return { name: ferry.name, fromConfig: true };
+  const ferryJson = resolve(dir, "ferry.json");
+  const config = await readJson<{ name?: unknown }>(existsSync(ferryJson) ? ferryJson : resolve(dir, "vercel.json"));
+  if (typeof config?.name === "string" && config.name) return { name: config.name, fromConfig: true };
   const pkg = await readJson<{ name?: string }>(resolve(dir, "package.json"));
   return { name: sanitizeName(pkg?.name ?? "") || sanitizeName(basename(resolve(dir))) || "app", fromConfig: false };
 }

@@ -1,5 +1,6 @@
 // Domain types shared by every component. Plain data: these are stored as-is in metadata
 // and sent as-is over the HTTP API.
+import type { ConfigSource } from "./config/source.ts";
 
 export type DeploymentState = "QUEUED" | "BUILDING" | "READY" | "ERROR" | "CANCELED";
 export type Target = "production" | "preview";
@@ -51,8 +52,10 @@ export interface Deployment {
   target: Target;
   /** number of files; the list itself lives in the blob store (`blobKeys.fileList`) */
   fileCount: number;
-  /** parsed ferry.json (validated) */
+  /** parsed ferry.json or vercel.json (validated) */
   config: Record<string, unknown>;
+  /** which config file was read and which of its keys were ignored, for the build log */
+  configSource?: ConfigSource;
   /** the function environment (ferry.json env < project env < --env, plus linked stores),
    * encrypted as one JSON object: fixed at deploy time, so existing deployments never change */
   envCipher?: string;

@@ -93,7 +93,7 @@ export function createBuildRunner(opts: {
     try {
       const files = JSON.parse((await blobs.get(blobKeys.fileList(d.id)))!.toString()) as FileEntry[];
       result = await opts.execute(
-        { deploymentId: d.id, accountId: d.accountId, project: d.project, files, config: d.config as FerryConfig, buildEnv: d.buildEnvCipher ? JSON.parse(await opts.decrypt(d.buildEnvCipher)) : {} },
+        { deploymentId: d.id, accountId: d.accountId, project: d.project, files, config: d.config as FerryConfig, configSource: d.configSource, buildEnv: d.buildEnvCipher ? JSON.parse(await opts.decrypt(d.buildEnvCipher)) : {} },
         { onLog: (line) => logs.log(d.id, line), signal },
       );
     } catch (e) {

@@ -1,6 +1,7 @@
 import { FerryError } from "../../core/errors.ts";
 import { blobKeys } from "../../core/blobs/port.ts";
-import { parseFerryConfig, projectNameProblem, type FerryConfig } from "../../core/config/schema.ts";
+import { projectNameProblem, type FerryConfig } from "../../core/config/schema.ts";
+import { readProjectConfig, type ConfigFileName } from "../../core/config/vercel.ts";
 import { deploymentId, hostSuffix, randomId, sha256 } from "../../core/ids.ts";
 import type { Deployment } from "../../core/types.ts";
 import type { AuthContext } from "./tokens.ts";
@@ -39,17 +40,16 @@ export function deploymentService(deps: ApiDeps) {
       }
     }
 
-    // 2. ferry.json, validated at deploy time with the JSON path of any problem
-    const configFile = req.files.find((f) => f.file === "ferry.json");
-    let config: FerryConfig = {};
-    if (configFile) config = parseFerryConfig((await blobs.get(blobKeys.file(auth.accountId, configFile.sha)))!);
+    // 2. ferry.json (else vercel.json), validated at deploy time with the JSON path of any problem
+    const shaOf = new Map(req.files.map((f) => [f.file, f.sha]));
+    const { config, source: configSource } = await readProjectConfig(shaOf.keys(), async (file) => (await blobs.get(blobKeys.file(auth.accountId, shaOf.get(file)!)))!);
 
     const name = req.name ?? config.name;
-    if (!name) throw new FerryError("missing_name", "the deployment needs a project name (`name` in the request or in ferry.json)", 400);
+    if (!name) throw new FerryError("missing_name", `the deployment needs a project name (\`name\` in the request or in ${configSource.file ?? "ferry.json"})`, 400);
     const nameProblem = projectNameProblem(name);
     if (nameProblem) throw new FerryError("invalid_name", `project name ${JSON.stringify(name)} ${nameProblem}`, 400);
     const target = req.target ?? "preview";
-    const productionLabels = [name, ...configAliasLabels(config)];
+    const productionLabels = [name, ...configAliasLabels(config, configSource.file ?? "ferry.json")];
     // a production deploy whose aliases cannot be pointed at it would end READY without them
     if (target === "production") await assertProductionLabelsFree(auth, name, productionLabels);
 
@@ -83,6 +83,7 @@ export function deploymentService(deps: ApiDeps) {
       target,
       fileCount: req.files.length,
       config: config as Record<string, unknown>,
+      configSource,
       envCipher: await deps.encryptor.encrypt(JSON.stringify(env)),
       envKeys: Object.keys(env).sort(),
       buildEnvCipher: await deps.encryptor.encrypt(JSON.stringify(buildEnv)),
@@ -102,15 +103,15 @@ export function deploymentService(deps: ApiDeps) {
     return deployment;
   }
 
-  /** ferry.json `alias` entries as host labels; any that is not one fails the deploy now. */
-  function configAliasLabels(config: FerryConfig): string[] {
+  /** ferry.json (or vercel.json) `alias` entries as host labels; any that is not one fails the deploy now. */
+  function configAliasLabels(config: FerryConfig, file: ConfigFileName): string[] {
     const raw = config.alias === undefined ? [] : Array.isArray(config.alias) ? config.alias : [config.alias];
     return raw.map((alias, i) => {
       const label = labelOf(alias, deps.domain);
       const problem = hostLabelProblem(label);
       if (problem) {
         const at = Array.isArray(config.alias) ? `alias[${i}]` : "alias";
-        throw new FerryError("invalid_config", `ferry.json: ${at}: ${JSON.stringify(alias)} must be a host label or <label>.${deps.domain}: ${JSON.stringify(label)} ${problem}`, 400, { issues: [{ path: at, message: problem }] });
+        throw new FerryError("invalid_config", `${file}: ${at}: ${JSON.stringify(alias)} must be a host label or <label>.${deps.domain}: ${JSON.stringify(label)} ${problem}`, 400, { issues: [{ path: at, message: problem }] });
       }
       return label;
     });

@@ -122,14 +122,17 @@ export function jsonPath(path: readonly PropertyKey[]): string {
   return out || "(root)";
 }
 
-/** Parses ferry.json text or value; throws `invalid_config` naming the JSON path of the first problem. */
-export function parseFerryConfig(input: unknown): FerryConfig {
+/**
+ * Parses ferry.json text or value; throws `invalid_config` naming the JSON path of the first
+ * problem. `file` is the name errors give (vercel.json when that is what was read).
+ */
+export function parseFerryConfig(input: unknown, file = "ferry.json"): FerryConfig {
   let value = input;
   if (typeof input === "string" || Buffer.isBuffer(input)) {
     try {
       value = JSON.parse(input.toString());
     } catch (e) {
-      throw new FerryError("invalid_config", `ferry.json is not valid JSON: ${(e as Error).message}`, 400);
+      throw new FerryError("invalid_config", `${file} is not valid JSON: ${(e as Error).message}`, 400);
     }
   }
   const r = ferryConfigSchema.safeParse(value ?? {});
@@ -140,7 +143,7 @@ export function parseFerryConfig(input: unknown): FerryConfig {
       return keys.length ? { path: jsonPath([...i.path, keys[0]!]), message: "unknown property" } : { path: jsonPath(i.path), message: i.message };
     });
     const first = issues[0]!;
-    throw new FerryError("invalid_config", `ferry.json: ${first.path}: ${first.message}`, 400, { issues });
+    throw new FerryError("invalid_config", `${file}: ${first.path}: ${first.message}`, 400, { issues });
   }
   return r.data;
 }

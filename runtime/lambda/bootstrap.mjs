@@ -1,0 +1,163 @@
+// Ferry's Lambda bootstrap: shipped in every function's zip as `ferry-runtime.mjs` and wrapped by
+// a generated `ferry-lambda.mjs` (the Lambda handler). Plain .mjs with only node: imports, so a
+// cold start costs one import before the app's own.
+//
+// A payload-2.0 event (function URL / invoke from Ferry's router) becomes a Web Request, the
+// bundle's handler answers, and the Response streams back in Lambda's HTTP streaming format
+// (`awslambda.HttpResponseStream`: a JSON prelude, 8 NUL bytes, then the body as it is produced).
+import http from "node:http";
+import net from "node:net";
+
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/** The same calling conventions as the local host (runtime/local/README.md). */
+export function resolveHandler(mod) {
+  let def = mod.default;
+  if (def && typeof def === "object" && typeof def.fetch !== "function" && def.default) def = def.default;
+  if (typeof def === "function") return def.length >= 2 ? { kind: "node", fn: def } : { kind: "web", fn: def };
+  if (def && typeof def.fetch === "function") return { kind: "web", fn: (req, ctx) => def.fetch(req, ctx) };
+  const methods = {};
+  for (const m of METHODS) if (typeof mod[m] === "function") methods[m] = mod[m];
+  if (!methods.HEAD && methods.GET) methods.HEAD = methods.GET;
+  const allow = Object.keys(methods).join(", ");
+  if (allow) {
+    return {
+      kind: "web",
+      fn: (req, ctx) => {
+        const h = methods[req.method];
+        return h ? h(req, ctx) : new Response("Method Not Allowed", { status: 405, headers: { allow } });
+      },
+    };
+  }
+  throw new Error("the module exports no handler: export default a function, an object with fetch(), or GET/POST/... functions");
+}
+
+/** Event -> Web Request. Cookies come back into one header; a base64 body is decoded. */
+export function eventToRequest(event) {
+  const h = event.headers ?? {};
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) headers.set(k, v);
+  if (event.cookies?.length) headers.set("cookie", event.cookies.join("; "));
+  const method = event.requestContext?.http?.method ?? "GET";
+  const host = h["x-forwarded-host"] ?? h.host ?? event.requestContext?.domainName ?? "localhost";
+  const proto = h["x-forwarded-proto"] === "http" ? "http" : "https";
+  const url = `${proto}://${host}${event.rawPath ?? "/"}${event.rawQueryString ? `?${event.rawQueryString}` : ""}`;
+  const init = { method, headers };
+  if (event.body !== undefined && event.body !== null && method !== "GET" && method !== "HEAD") {
+    init.body = event.isBase64Encoded ? Buffer.from(event.body, "base64") : event.body;
+  }
+  return new Request(url, init);
+}
+
+function parseParams(raw) {
+  try {
+    return raw ? JSON.parse(raw) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Writes a Response into Lambda's response stream: prelude first, then each chunk as it comes. */
+export async function writeResponse(response, responseStream, lambda) {
+  const headers = {};
+  for (const [k, v] of response.headers) if (k !== "set-cookie") headers[k] = v;
+  const stream = lambda.HttpResponseStream.from(responseStream, { statusCode: response.status, headers, cookies: response.headers.getSetCookie() });
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      if (!stream.write(r.value)) await new Promise((ok) => stream.once("drain", ok));
+    }
+  } else stream.write("");
+  await new Promise((ok, fail) => stream.end((e) => (e ? fail(e) : ok())));
+}
+
+/** A Node `(req, res)` handler or a server app: served over loopback inside the sandbox and
+ * reached with fetch, so Node's own request/response objects are real ones. */
+async function loopbackServer(kind, load) {
+  if (kind === "server") {
+    const port = Number(process.env.PORT) || 3000;
+    process.env.PORT = String(port);
+    await load();
+    await waitForPort(port, 10_000);
+    return `http://127.0.0.1:${port}`;
+  }
+  const { fn } = kind;
+  const server = http.createServer((req, res) => {
+    req.params = parseParams(req.headers["x-ferry-params"]);
+    req.query = Object.fromEntries(new URL(req.url, "http://x").searchParams);
+    Promise.resolve()
+      .then(() => fn(req, res))
+      .catch((e) => {
+        console.error(e);
+        if (!res.headersSent) res.writeHead(500).end("Internal Server Error");
+        else res.destroy();
+      });
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return `http://127.0.0.1:${server.address().port}`;
+}
+
+function waitForPort(port, ms) {
+  const until = Date.now() + ms;
+  return new Promise((ok, fail) => {
+    const attempt = () => {
+      const s = net.connect(port, "127.0.0.1");
+      s.once("connect", () => (s.destroy(), ok()));
+      s.once("error", () => (Date.now() > until ? fail(new Error(`the server app did not listen on PORT ${port}`)) : setTimeout(attempt, 20)));
+    };
+    attempt();
+  });
+}
+
+/**
+ * The Lambda handler for one bundle. `load` imports the bundle; `mode` is the build output's
+ * handler kind ("function" | "server"). The module is loaded once per sandbox, at the first event.
+ * `opts.lambda` is the runtime's `awslambda` global; `opts.nodeHelpers` loads the Node helpers.
+ */
+export function createHandler(load, mode, opts = {}) {
+  const lambda = opts.lambda ?? globalThis.awslambda;
+  let ready;
+  const init = async () => {
+    if (mode === "server") return { kind: "proxy", base: await loopbackServer("server", load) };
+    const h = resolveHandler(await load());
+    if (h.kind === "web") return h;
+    // res.status(), res.json(), res.send()... as on the local host and on Vercel
+    if (opts.nodeHelpers) (await opts.nodeHelpers()).ferryNodeHelpers(http);
+    return { kind: "proxy", base: await loopbackServer(h, load) };
+  };
+  return lambda.streamifyResponse(async (event, responseStream) => {
+    ready ??= init();
+    let response;
+    try {
+      const h = await ready;
+      const request = eventToRequest(event);
+      if (h.kind === "web") response = await h.fn(request, { params: parseParams(request.headers.get("x-ferry-params")) });
+      else response = await proxy(h.base, request);
+      if (!(response instanceof Response)) throw new Error(`the handler returned ${typeof response}, not a Response`);
+    } catch (e) {
+      console.error(e);
+      response = new Response("Internal Server Error", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
+    }
+    await writeResponse(response, responseStream, lambda);
+  });
+}
+
+async function proxy(base, request) {
+  const u = new URL(request.url);
+  const headers = new Headers(request.headers);
+  headers.set("x-forwarded-host", u.host);
+  headers.set("x-forwarded-proto", u.protocol.slice(0, -1));
+  const init = { method: request.method, headers, redirect: "manual" };
+  if (request.body) {
+    init.body = request.body;
+    init.duplex = "half";
+  }
+  const r = await fetch(base + u.pathname + u.search, init);
+  // fetch decodes compressed bodies; the headers must not claim an encoding the bytes lost
+  const out = new Headers(r.headers);
+  if (out.has("content-encoding")) {
+    out.delete("content-encoding");
+    out.delete("content-length");
+  }
+  return new Response(r.body, { status: r.status, headers: out });
+}
