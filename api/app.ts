@@ -13,6 +13,9 @@ import { storeService } from "./services/stores.ts";
 import { storeRoutes } from "./routes/stores.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { gitDeployService } from "./services/git-deploy.ts";
+import { gitPushService } from "./services/git-push.ts";
+import { gitRemoteRoutes } from "./routes/git.ts";
 import { openApiDocument } from "./openapi.ts";
 import { guard, ROUTES } from "./access.ts";
 
@@ -23,10 +26,13 @@ export function createApi(deps: ApiDeps) {
   const aliases = aliasService(deps, deployments);
   const envs = envService(deps);
   const stores = storeService(deps);
+  const gitDeploy = gitDeployService(deps, deployments, aliases);
   const app = new Hono<ApiEnv>();
   app.onError(onApiError);
   app.notFound(notFound);
 
+  // git remotes speak git's protocol with Basic auth, not the API's bearer tokens
+  if (deps.git) app.route("/git", gitRemoteRoutes({ ...deps, git: deps.git }, gitPushService(gitDeploy)));
   app.get("/v1/health", (c) => c.json({ ok: true }));
   const spec = openApiDocument(deps.limits);
   app.get("/v1/openapi.json", (c) => c.json(spec));
@@ -53,5 +59,5 @@ export function createApi(deps: ApiDeps) {
   app.route("/v1/stores", storeRoutes(stores));
   app.route("/v1/tokens", tokenRoutes(deps.metadata));
 
-  return { app, services: { deployments, aliases, envs, stores } };
+  return { app, services: { deployments, aliases, envs, stores, gitDeploy } };
 }

@@ -7,6 +7,7 @@ import type { AuthContext } from "./services/tokens.ts";
 import type { BuildRunner } from "./services/builds.ts";
 import type { BuildLogs } from "./services/build-logs.ts";
 import type { ZodType } from "zod";
+import type { HookServer } from "../git/hook-server.ts";
 
 export interface ApiDeps {
   metadata: Metadata;
@@ -28,6 +29,8 @@ export interface ApiDeps {
   onHostsChanged?: (labels: string[]) => void;
   /** told when a deployment is removed, so its running instances can be stopped */
   onDeploymentRemoved?: (deploymentId: string) => void;
+  /** git remotes: where the bare repositories live and the push hooks' private socket; absent, `/git` answers 404 */
+  git?: { root: string; hooks: HookServer };
   /** how this platform contains tenant code, shown by whoami so an operator sees a weak setup */
   sandbox?: { mode: string; identity: string; cgroup: string | null; limits: Record<string, boolean>; warnings: string[] };
 }

@@ -41,6 +41,20 @@ export interface Project {
   productionHistory?: string[];
 }
 
+/** What a deployment records of its git origin. */
+export interface GitMeta {
+  sha: string;
+  branch?: string;
+  /** the commit's subject line */
+  message?: string;
+  /** `Name <email>` */
+  author?: string;
+  /** deployed from a work tree with uncommitted changes (CLI deploys only) */
+  dirty?: boolean;
+  /** where the commit came from: a linked repository's URL, or the CLI's `origin` remote */
+  repo?: string;
+}
+
 export interface Deployment {
   id: string;
   accountId: string;
@@ -71,6 +85,8 @@ export interface Deployment {
   errorCode?: string;
   /** set when a no-change redeploy reused the build output of an earlier deployment */
   reusedFrom?: string;
+  /** the commit it was made from, when it came from git (a push, a hook, or `ferry` in a work tree) */
+  git?: GitMeta;
   createdAt: number;
   updatedAt: number;
   /** set by `ferry rm`: its host no longer serves */

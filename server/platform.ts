@@ -25,6 +25,7 @@ import { startAppDataServices } from "../stores/embedded.ts";
 import { loadStoreCredentials } from "../stores/credentials.ts";
 import { deploymentGrants, deploymentStoreEnv } from "../stores/deployment-access.ts";
 import { defaultSandbox } from "../sandbox/default.ts";
+import { startHookServer } from "../git/hook-server.ts";
 
 export interface PlatformOptions {
   home: string;
@@ -77,6 +78,10 @@ export async function startPlatform(opts: PlatformOptions) {
   const routerUrl = routerServer.url;
   const urlFor = (label: string) => `http://${label}.${domain}:${routerServer.port}`;
 
+  // git pushes: bare repositories under FERRY_HOME/git; their pre-receive hook reaches the
+  // platform over a Unix socket in the private run folder, with a capability per push
+  const gitHookSocket = await privateSocket(join(paths.home, "run"), "git-hooks.sock");
+  const gitHooks = await startHookServer({ socketPath: gitHookSocket.path, hooksDir: join(paths.home, "git-hooks"), log });
   const buildLogs = createBuildLogs(blobs);
   // FERRY_BUILD_TIMEOUT_S, FERRY_BUILD_MEMORY_MB, FERRY_BUILD_DISK_MB, FERRY_BUILD_PIDS
   const buildLimits = buildLimitsFromEnv();
@@ -117,6 +122,7 @@ export async function startPlatform(opts: PlatformOptions) {
       void host.evict(id).catch(() => {});
     },
     sandbox: sandbox.status,
+    git: { root: join(paths.home, "git"), hooks: gitHooks },
   });
   // before the API answers: promotions a crash interrupted are carried out, so every alias of a
   // project names the deployment its record does
@@ -152,6 +158,8 @@ export async function startPlatform(opts: PlatformOptions) {
       await removeFile(paths.serverJson);
       await builds.shutdown();
       await Promise.allSettled([apiServer.close(), routerServer.close()]);
+      await gitHooks.close();
+      await gitHookSocket.dispose();
       await buildLogs.close();
       await host.close();
       await logs.close();

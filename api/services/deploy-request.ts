@@ -4,6 +4,7 @@ import { uploadPathProblem } from "../../core/paths.ts";
 import { jsonPath } from "../../core/config/schema.ts";
 import type { FileEntry } from "../../core/types.ts";
 import { SHA1_RE } from "./files.ts";
+import { gitMetaSchema } from "./git-meta.ts";
 
 const envMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "invalid environment variable name"), z.string());
 
@@ -14,6 +15,8 @@ export const deployBodySchema = z.strictObject({
   env: envMap.optional(),
   buildEnv: envMap.optional(),
   force: z.boolean().optional(),
+  /** the commit the files come from (git push, deploy hooks, `ferry` in a work tree) */
+  git: gitMetaSchema.optional(),
 });
 
 export type DeployRequest = Omit<z.infer<typeof deployBodySchema>, "files"> & { files: FileEntry[] };

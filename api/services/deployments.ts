@@ -88,6 +88,7 @@ export function deploymentService(deps: ApiDeps) {
       envKeys: Object.keys(env).sort(),
       buildEnvCipher: await deps.encryptor.encrypt(JSON.stringify(buildEnv)),
       inputHash,
+      ...(req.git ? { git: req.git } : {}),
       createdAt: now,
       updatedAt: now,
     };

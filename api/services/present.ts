@@ -17,5 +17,6 @@ export function presentDeployment(d: Deployment, deps: Pick<ApiDeps, "urlFor">, 
     readyAt: d.readyAt,
     ...(d.errorMessage ? { errorCode: d.errorCode, errorMessage: d.errorMessage } : {}),
     ...(d.reusedFrom ? { reusedFrom: d.reusedFrom } : {}),
+    ...(d.git ? { git: d.git } : {}),
   };
 }

@@ -1,0 +1,43 @@
+import { Hono } from "hono";
+import { FerryError } from "../../core/errors.ts";
+import { projectNameProblem } from "../../core/config/schema.ts";
+import { createGitRemote } from "../../git/remote.ts";
+import type { HookServer } from "../../git/hook-server.ts";
+import type { ApiDeps, ApiEnv } from "../types.ts";
+import { requireScope, verifyToken, type AuthContext } from "../services/tokens.ts";
+import type { gitPushService } from "../services/git-push.ts";
+
+/**
+ * `/git/<project>.git/...`: the project's git remote (smart HTTP, Basic auth with a token as
+ * the password). Outside `/v1` because git, not the API client, speaks here: errors are plain
+ * text, which git shows to the user, and a missing or wrong token is a 401 that makes git ask.
+ */
+export function gitRemoteRoutes(deps: ApiDeps & { git: { root: string; hooks: HookServer } }, pushes: ReturnType<typeof gitPushService>) {
+  const remote = createGitRemote<AuthContext>({
+    root: deps.git.root,
+    hooks: deps.git.hooks,
+    authenticate: async (password) => {
+      let auth: AuthContext;
+      try {
+        auth = await verifyToken(deps.metadata, `Bearer ${password}`);
+      } catch {
+        return null;
+      }
+      requireScope(auth, "deployments");
+      return auth;
+    },
+    projectProblem: projectNameProblem,
+    startPush: (auth, project, repo) => pushes.startPush(auth, project, repo),
+    log: (line) => console.error(`[git] ${line}`),
+  });
+  const app = new Hono<ApiEnv>();
+  app.all("/*", async (c) => {
+    try {
+      return await remote.handle(c.req.raw, c.req.path.slice("/git".length));
+    } catch (e) {
+      if (e instanceof FerryError) return c.text(`${e.message}\n`, e.status as 403);
+      throw e;
+    }
+  });
+  return app;
+}
