@@ -25,7 +25,7 @@ describe("end to end: kill -9 during a promotion", () => {
     return dir;
   };
 
-  it("every alias agrees with the project's production deployment after a restart", async () => {
+  it("every alias agrees with the project's production deployment after a restart", { timeout: 240_000 }, async () => {
     platform = await startPlatformProcess({ env: SLOW });
     home = platform.home;
     const env = { FERRY_HOME: home };
@@ -39,7 +39,15 @@ describe("end to end: kill -9 during a promotion", () => {
 
     // promote the first again and kill the platform while its labels move (61 x 25 ms)
     const promote = spawn(process.execPath, [join(ROOT, "bin/ferry.mjs"), "promote", one], { env: { ...process.env, ...env, FERRY_API_URL: "", FERRY_TOKEN: "" }, stdio: "ignore" });
-    await new Promise((r) => setTimeout(r, 700));
+    // kill once the promotion is under way: some labels moved to `one`, some not yet
+    const auth = { authorization: `Bearer ${platform.token}` };
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const r = await fetch(`${platform.apiUrl}/v1/aliases`, { headers: auth }).then((x) => x.json()).catch(() => null);
+      const on = ((r?.aliases ?? []) as { deploymentId: string }[]).filter((a) => a.deploymentId === one).length;
+      if ((on > 0 && on < 40) || Date.now() > deadline) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
     platform.proc.kill("SIGKILL");
     await new Promise((r) => platform!.proc.once("exit", r));
     promote.kill("SIGKILL");
