@@ -34,20 +34,22 @@ export function createKmsEncryptor(opts: KmsEncryptorOptions): Encryptor {
   const maxUses = opts.dataKeyMaxUses ?? 10_000;
   const cacheSize = opts.cacheSize ?? 1_000;
   const now = opts.now ?? Date.now;
-  let current: { plain: Buffer; wrapped: string; at: number; uses: number } | null = null;
-  let pending: Promise<NonNullable<typeof current>> | null = null;
+  type DataKey = { plain: Buffer; wrapped: string; at: number; uses: number };
+  let current: DataKey | null = null;
+  let pending: Promise<DataKey> | null = null;
   const keys = new Map<string, Promise<Buffer>>();
 
-  async function dataKey() {
+  async function dataKey(): Promise<DataKey> {
     if (current && now() - current.at < maxAge && current.uses < maxUses) return current;
     pending ??= opts.kms
       .send(new GenerateDataKeyCommand({ KeyId: opts.keyId, KeySpec: "AES_256", EncryptionContext: context }))
-      .then((r) => {
+      .then((r): DataKey => {
         const plain = Buffer.from(r.Plaintext!);
         const wrapped = Buffer.from(r.CiphertextBlob!).toString("base64");
         keys.set(wrapped, Promise.resolve(plain));
-        current = { plain, wrapped, at: now(), uses: 0 };
-        return current;
+        const k: DataKey = { plain, wrapped, at: now(), uses: 0 };
+        current = k;
+        return k;
       })
       .finally(() => (pending = null));
     return pending;
