@@ -95,7 +95,7 @@ export async function buildInWorkspace(req: BuildRequest, ctx: WorkspaceStepCont
 
   const server = apiFunctions.length ? null : await detectServerEntry(workDir, pkg, paths);
   const planned = server ? [server] : apiFunctions;
-  if (server) log(`Detected a server app: ${server.source} serves every path`);
+  if (server) log(`Detected a server app: ${server.source}${server.via ? ` (${server.via})` : ""} serves every path`);
   else if (apiFunctions.length) log(`Detected ${apiFunctions.length} function${apiFunctions.length === 1 ? "" : "s"} in api/`);
   else log("Detected a static site (no functions)");
 

@@ -1,8 +1,9 @@
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { posix } from "node:path";
 import { UserBuildError } from "./errors.ts";
 import { compareRoutes, functionName, isFunctionSource, routeFor } from "./fs-routes.ts";
 import { startScriptEntry, type PackageJson } from "./package-json.ts";
+import { procfileEntry, procfileWebCommand } from "./procfile.ts";
 import { workPath } from "./workspace.ts";
 
 /** A function to bundle, before bundling. */
@@ -11,6 +12,8 @@ export interface PlannedFunction {
   route: string;
   source: string;
   handler: "function" | "server";
+  /** how a server entry was found, for the build log (`Procfile web: node app.js`) */
+  via?: string;
 }
 
 const CODE_EXTS = ["ts", "mts", "js", "mjs", "cjs"];
@@ -52,12 +55,32 @@ async function resolveEntry(workDir: string, file: string): Promise<string | nul
 }
 
 /**
+ * A Procfile's `web:` process, as Heroku runs it in preference to `npm start`. A web command
+ * that names no runnable file fails the build: deploying such an app as a static site would
+ * publish its source.
+ */
+async function procfileServer(workDir: string, pkg: PackageJson | null): Promise<PlannedFunction | null> {
+  const text = await readFile(workPath(workDir, "Procfile"), "utf8").catch(() => null);
+  const command = text === null ? null : procfileWebCommand(text);
+  if (!command) return null;
+  const via = `Procfile web: ${command}`;
+  const entry = procfileEntry(command, pkg);
+  if ("problem" in entry) throw new UserBuildError([{ message: `${via}: the command ${entry.problem}`, file: "Procfile" }]);
+  const source = await resolveEntry(workDir, entry.file);
+  if (!source) throw new UserBuildError([{ message: `${via}: ${entry.file} was not found`, file: "Procfile" }]);
+  return { name: "server", route: SERVER_ROUTE, source, handler: "server", via };
+}
+
+/**
  * The entry of a server app (an app that listens on PORT), looked up on disk so a build command
- * may produce it: `scripts.start` (`node <file>`), then `main`, then `server.*`, then `index.*`.
- * Beside a root `index.html`, `main` and `index.*` do not count: a static site with a script for
- * the browser (and an `npm init` package.json saying `"main": "index.js"`) stays a static site.
+ * may produce it: a Procfile's `web:` command, then `scripts.start` (`node <file>`), then `main`,
+ * then `server.*`, then `index.*`. Beside a root `index.html`, `main` and `index.*` do not count:
+ * a static site with a script for the browser (and an `npm init` package.json saying
+ * `"main": "index.js"`) stays a static site.
  */
 export async function detectServerEntry(workDir: string, pkg: PackageJson | null, files: string[]): Promise<PlannedFunction | null> {
+  const fromProcfile = await procfileServer(workDir, pkg);
+  if (fromProcfile) return fromProcfile;
   const candidates: string[] = [];
   const start = startScriptEntry(pkg?.scripts?.start);
   if (start) candidates.push(start);
@@ -74,7 +97,7 @@ export async function detectServerEntry(workDir: string, pkg: PackageJson | null
 
 /** Cheap pre-install guess: could this app have code to bundle? (Static sites skip `npm install`.) */
 export function mayHaveCode(files: string[], pkg: PackageJson | null): boolean {
-  if (files.some(isFunctionSource) || startScriptEntry(pkg?.scripts?.start)) return true;
+  if (files.some(isFunctionSource) || startScriptEntry(pkg?.scripts?.start) || files.includes("Procfile")) return true;
   if (files.some((f) => /^server\.(ts|mts|js|mjs|cjs)$/.test(f))) return true;
   return !files.includes("index.html") && (!!pkg?.main || files.some((f) => /^index\.(ts|mts|js|mjs|cjs)$/.test(f)));
 }

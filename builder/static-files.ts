@@ -13,23 +13,34 @@ import { workPath } from "./workspace.ts";
  * - `dir`: one folder (`public/`, `outputDirectory`, a build's `dist/`); `fromDisk` when a build
  *   command ran, so its files are read from the workspace rather than the upload;
  * - `whole`: the whole upload (an app with no code);
- * - `top-level`: the files at the root next to `api/` (no `public/`), minus code and config;
+ * - `beside-api`: everything but `api/` (no `public/`), minus code and config, as Vercel serves
+ *   such an app (its static step takes `!{api/**,package.json,middleware.[jt]s}`);
  * - `none`: a server app without `public/` serves everything itself.
  */
-export type StaticRoot = { kind: "dir"; dir: string; fromDisk: boolean } | { kind: "whole" } | { kind: "top-level" } | { kind: "none" };
+export type StaticRoot = { kind: "dir"; dir: string; fromDisk: boolean } | { kind: "whole" } | { kind: "beside-api" } | { kind: "none" };
 
-/** Never served from the app root: manifests, lockfiles, config, installed packages. */
-const ROOT_PRIVATE = new Set(["ferry.json", "package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb"]);
+/**
+ * Never served from the app root: what describes the build rather than the site. Vercel leaves
+ * out vercel.json, now.json and its ignore files, and never serves package.json (a package.json
+ * needs a build unless there is `api/`, which excludes it); Ferry also keeps its own config, the
+ * lockfiles, Procfile and tsconfig to itself.
+ */
+const ROOT_PRIVATE = new Set([
+  "ferry.json", "vercel.json", "now.json", "package.json", "package-lock.json", "npm-shrinkwrap.json",
+  "yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb", "Procfile",
+]);
 const TS_SOURCE = /\.(ts|mts|cts|tsx)$/;
 
-/** Dotfiles and dot-folders are private (`.env`, `.git`), except `.well-known`. */
+/** Dotfiles and dot-folders are private (`.env`, `.git`, `.vercelignore`), except `.well-known`. */
 const isHidden = (rel: string) => rel.split("/").some((s) => s.startsWith(".") && s !== ".well-known");
 
-function servedFromRoot(file: string, kind: "whole" | "top-level", bundled: Set<string>): boolean {
-  if (isHidden(file) || file.startsWith("node_modules/") || ROOT_PRIVATE.has(file)) return false;
+function servedFromRoot(file: string, kind: "whole" | "beside-api", bundled: Set<string>): boolean {
+  if (isHidden(file) || file.startsWith("node_modules/") || ROOT_PRIVATE.has(file) || /^tsconfig.*\.json$/.test(file)) return false;
   if (kind === "whole") return true;
-  if (file.includes("/") || bundled.has(file)) return false;
-  return !TS_SOURCE.test(file) && !/^tsconfig.*\.json$/.test(file) && !/\.config\.[cm]?[jt]s$/.test(file);
+  // the functions' folder, Vercel's root middleware, and anything bundled into a function is code
+  if (file.startsWith("api/") || /^middleware\.[jt]s$/.test(file) || bundled.has(file)) return false;
+  const name = posix.basename(file);
+  return !TS_SOURCE.test(name) && !/^tsconfig.*\.json$/.test(name) && !/\.config\.[cm]?[jt]s$/.test(name);
 }
 
 /** `text/html; charset=utf-8` for text types, the bare type otherwise. */
@@ -77,7 +88,7 @@ export async function collectStatic(root: StaticRoot, opts: CollectOptions): Pro
   });
   let out: StaticFile[] = [];
   if (root.kind === "none") return [];
-  if (root.kind === "whole" || root.kind === "top-level") {
+  if (root.kind === "whole" || root.kind === "beside-api") {
     out = opts.files.filter((f) => servedFromRoot(f.file, root.kind, opts.bundled)).map((f) => entry(f.file, f.sha, f.size));
   } else if (!root.fromDisk) {
     const prefix = `${root.dir}/`;

@@ -28,7 +28,8 @@ export interface StaticRootInput {
 /**
  * Picks the static root, in order: ferry.json `outputDirectory`; after a build command, `dist/`
  * then `public/` (unless the server entry lives there); `public/`; the whole folder when there
- * is no code; the top-level files beside `api/`; nothing for a server app.
+ * is no code; everything beside `api/` (Vercel's output when there is neither a build nor a
+ * `public/`: the project root, without `api/`); nothing for a server app.
  */
 export async function chooseStaticRoot(o: StaticRootInput): Promise<StaticRoot> {
   const out = o.config.outputDirectory?.trim().replace(/^\.\//, "").replace(/\/+$/, "");
@@ -50,7 +51,7 @@ export async function chooseStaticRoot(o: StaticRootInput): Promise<StaticRoot> 
   }
   if (o.files.some((f) => f.startsWith("public/"))) return { kind: "dir", dir: "public", fromDisk: false };
   if (!o.hasFunctions && !o.server) return { kind: "whole" };
-  if (o.hasFunctions) return { kind: "top-level" };
+  if (o.hasFunctions) return { kind: "beside-api" };
   return { kind: "none" };
 }
 
@@ -60,8 +61,8 @@ export function describeStaticRoot(root: StaticRoot): string {
       return `${root.dir}/`;
     case "whole":
       return "the app folder";
-    case "top-level":
-      return "files at the app root";
+    case "beside-api":
+      return "the app folder (without api/)";
     case "none":
       return "none";
   }
