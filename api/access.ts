@@ -47,6 +47,7 @@ export const ROUTES: RouteAccess[] = [
   { method: "GET", path: "/v1/projects/:name/env", access: "env" },
   { method: "POST", path: "/v1/projects/:name/env", access: "env", body: envBodySchema },
   { method: "DELETE", path: "/v1/projects/:name/env/:key", access: "env" },
+  { method: "GET", path: "/v1/projects/:name/crons", access: "deployments" },
   { method: "GET", path: "/v1/stores", access: "stores" },
   { method: "DELETE", path: "/v1/stores/:project/:name", access: "stores" },
   { method: "GET", path: "/v1/tokens", access: "tokens" },

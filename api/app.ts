@@ -13,6 +13,7 @@ import { storeService } from "./services/stores.ts";
 import { storeRoutes } from "./routes/stores.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { cronRoutes } from "./routes/crons.ts";
 import { gitDeployService } from "./services/git-deploy.ts";
 import { gitPushService } from "./services/git-push.ts";
 import { gitRemoteRoutes } from "./routes/git.ts";
@@ -56,6 +57,7 @@ export function createApi(deps: ApiDeps) {
   app.route("/v1/aliases", aliasRoutes(aliases));
   app.route("/v1/projects", projectRoutes(deps, aliases));
   app.route("/v1/projects", envRoutes(envs));
+  app.route("/v1/projects", cronRoutes(deps));
   app.route("/v1/stores", storeRoutes(stores));
   app.route("/v1/tokens", tokenRoutes(deps.metadata));
 

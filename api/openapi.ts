@@ -91,6 +91,24 @@ function baseDocument() {
             createdAt: { type: "number" }, readyAt: { type: "number" }, reusedFrom: { type: "string" },
           },
         },
+        ProjectCrons: {
+          type: "object",
+          properties: {
+            project: { type: "string" }, deploymentId: { type: ["string", "null"], description: "the production deployment; null when there is none" },
+            crons: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  path: { type: "string" }, schedule: { type: "string", description: "five fields, UTC" },
+                  nextRunAt: { type: ["number", "null"], description: "epoch ms" },
+                  lastRun: { type: ["object", "null"], properties: { at: { type: "number" }, status: { type: ["number", "null"] }, durationMs: { type: "number" }, deploymentId: { type: "string" }, error: { type: "string" } } },
+                  lastSkippedAt: { type: ["number", "null"], description: "the last run skipped because the previous one was still running" },
+                },
+              },
+            },
+          },
+        },
         CreateDeployment: schema(deployBodySchema),
         FerryConfig: schema(ferryConfigSchema),
       },
@@ -150,6 +168,9 @@ function baseDocument() {
       },
       "/v1/projects/{name}/env/{key}": {
         delete: op("Remove an env var", { 200: ok("removed") }, { parameters: [nameParam, { name: "key", in: "path", required: true, schema: { type: "string" } }, { name: "environment", in: "query", schema: { enum: ["production", "preview"] } }] }),
+      },
+      "/v1/projects/{name}/crons": {
+        get: op("The production deployment's crons (vercel.json `crons`): path, schedule, next run and last run (time, status, duration)", { 200: ok("crons", ref("ProjectCrons")) }, { parameters: [nameParam] }),
       },
       "/v1/stores": { get: op("List provisioned data stores with their size", { 200: ok("stores") }, { parameters: [{ name: "project", in: "query", schema: { type: "string" } }] }) },
       "/v1/stores/{project}/{name}": {

@@ -27,6 +27,9 @@ export interface ApiDeps {
   limits: { maxFileSize: number; maxFiles: number };
   /** told when aliases move, so a router in the same process drops its cached lookups */
   onHostsChanged?: (labels: string[]) => void;
+  /** told when a project's production deployment changed (promote, rollback, a --prod deploy),
+   * so the cron scheduler follows it at once */
+  onProductionChanged?: (accountId: string, project: string) => void;
   /** told when a deployment is removed, so its running instances can be stopped */
   onDeploymentRemoved?: (deploymentId: string) => void;
   /** git remotes: where the bare repositories live and the push hooks' private socket; absent, `/git` answers 404 */

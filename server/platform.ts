@@ -25,6 +25,7 @@ import { startAppDataServices } from "../stores/embedded.ts";
 import { loadStoreCredentials } from "../stores/credentials.ts";
 import { deploymentGrants, deploymentStoreEnv } from "../stores/deployment-access.ts";
 import { defaultSandbox } from "../sandbox/default.ts";
+import { createCronScheduler } from "../crons/scheduler.ts";
 import { startHookServer } from "../git/hook-server.ts";
 
 export interface PlatformOptions {
@@ -82,6 +83,16 @@ export async function startPlatform(opts: PlatformOptions) {
   // platform over a Unix socket in the private run folder, with a capability per push
   const gitHookSocket = await privateSocket(join(paths.home, "run"), "git-hooks.sock");
   const gitHooks = await startHookServer({ socketPath: gitHookSocket.path, hooksDir: join(paths.home, "git-hooks"), log });
+  // vercel.json `crons`: GET through the router on each production deployment (crons/README.md)
+  const crons = createCronScheduler({
+    metadata,
+    fetch: (req) => router.fetch(req),
+    domain,
+    cronSecret: async (d) => (d.envCipher ? (JSON.parse(await encryptor.decrypt(d.envCipher)) as Record<string, string>).CRON_SECRET : undefined),
+    logs,
+    log,
+  });
+
   const buildLogs = createBuildLogs(blobs);
   // FERRY_BUILD_TIMEOUT_S, FERRY_BUILD_MEMORY_MB, FERRY_BUILD_DISK_MB, FERRY_BUILD_PIDS
   const buildLimits = buildLimitsFromEnv();
@@ -117,6 +128,7 @@ export async function startPlatform(opts: PlatformOptions) {
     urlFor,
     limits: { maxFileSize: opts.maxFileSize ?? 100 * 1024 * 1024, maxFiles: 20_000 },
     onHostsChanged: (labels) => labels.forEach((l) => resolver.invalidate(l)),
+    onProductionChanged: (accountId, project) => void crons.productionChanged(accountId, project),
     onDeploymentRemoved: (id) => {
       appData.forget(storeCredentials.accessKeyIdFor(id));
       void host.evict(id).catch(() => {});
@@ -130,6 +142,8 @@ export async function startPlatform(opts: PlatformOptions) {
   const apiServer = await listen({ fetch: api.app.fetch }, opts.apiPort ?? 0, opts.hostname);
 
   await builds.recover();
+  // after the promotion replay, so it reads each project's settled production deployment
+  await crons.start();
 
   const info: ServerInfo = { apiUrl: apiServer.url, routerUrl, domain, pid: process.pid, sandbox: sandbox.status };
   await writeJsonFile(paths.serverJson, info);
@@ -156,6 +170,7 @@ export async function startPlatform(opts: PlatformOptions) {
       if (closed) return;
       closed = true;
       await removeFile(paths.serverJson);
+      await crons.stop();
       await builds.shutdown();
       await Promise.allSettled([apiServer.close(), routerServer.close()]);
       await gitHooks.close();

@@ -95,6 +95,7 @@ export function aliasService(deps: ApiDeps, deployments: ReturnType<typeof deplo
     }
     const r = await metadata.finishPromotion(accountId, projectName, seq, nextHistory);
     if (r.outcome === "done" && d.target !== "production") await metadata.updateDeployment(d.id, { target: "production" });
+    if (r.outcome === "done") deps.onProductionChanged?.(accountId, projectName);
     return { ...r, deploymentId: d.id };
   }
 

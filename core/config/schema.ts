@@ -2,6 +2,7 @@ import { z } from "zod";
 import { validatePattern } from "./patterns.ts";
 import { FerryError } from "../errors.ts";
 import { hostLabelProblem } from "./labels.ts";
+import { cronScheduleProblem } from "./cron-schedule.ts";
 
 // ferry.json: a subset of vercel.json semantics so people carry their knowledge over.
 
@@ -49,7 +50,10 @@ export const functionConfigSchema = z.strictObject({
 /** vercel.json `crons`: GET `path` on the production deployment on `schedule` (five-field cron, UTC). */
 export const cronSchema = z.strictObject({
   path: z.string().startsWith("/", "must start with '/'").max(512),
-  schedule: z.string().min(9).max(256),
+  schedule: z.string().min(9).max(256).superRefine((s, ctx) => {
+    const problem = cronScheduleProblem(s);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }),
 });
 
 export const ferryConfigSchema = z.strictObject({

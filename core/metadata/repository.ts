@@ -10,6 +10,7 @@ import {
 import { FerryError } from "../errors.ts";
 import type { Account, Deployment, DeploymentState, Project, TokenRecord } from "../types.ts";
 import { promotionMethods, type DeploymentRecord, type ProjectRecord } from "./promotions.ts";
+import { cronMethods } from "./crons.ts";
 import { gitMethods } from "./git.ts";
 
 export interface HostRecord {
@@ -77,6 +78,8 @@ export function createMetadata(doc: DynamoDBDocumentClient, table: string) {
   return {
     // ---- promotions: claim, label moves, finish (see promotions.ts)
     ...promotionMethods(doc, table),
+    // ---- cron runs: last run per project cron (see crons.ts)
+    ...cronMethods(doc, table),
     // ---- git settings and deploy hooks (see git.ts)
     ...gitMethods(doc, table),
 

@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
  *   ACCOUNT#<id>               ACCOUNT            account
  *   ACCOUNT#<id>               PROJECT#<name>     project, with its promotion state (promotions.ts)
  *                                                 gsi1: PROMOTIONS#PENDING while a promotion is unfinished
+ *   ACCOUNT#<id>               CRON#<project>#<k> last run of one of the project's crons (crons.ts)
  *   TOKEN#<sha256>             TOKEN              API token (hash only)
  *   DEPLOYMENT#<id>            DEPLOYMENT         deployment   gsi1: account timeline, gsi2: project timeline
  *   HOST#<label>               HOST               host label -> deployment (own host or alias; a label a
