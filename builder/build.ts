@@ -1,5 +1,6 @@
 import type { BuildOutput, BuildResult, RouteConfig } from "../core/types.ts";
 import type { FerryConfig } from "../core/config/schema.ts";
+import { compileRoutes } from "../core/config/routing.ts";
 import { configLogLines } from "../core/config/source.ts";
 import type { BlobStore } from "../core/blobs/port.ts";
 import { bundleFunctions } from "./bundle.ts";
@@ -21,10 +22,14 @@ export interface BuilderOptions {
   limits?: Partial<BundleLimits>;
 }
 
-/** The routing part of ferry.json, carried into the build output for the router. */
+/** The routing part of ferry.json, as the normalized routes array the router executes (`{}`
+ * when there are no rules, so the router skips its route engine); cleanUrls and trailingSlash
+ * are kept beside it for the filesystem check and path normalization. */
 export function routesOf(config: FerryConfig): RouteConfig {
-  const { redirects, rewrites, headers, cleanUrls, trailingSlash } = config;
-  return Object.fromEntries(Object.entries({ redirects, rewrites, headers, cleanUrls, trailingSlash }).filter(([, v]) => v !== undefined));
+  const routes = compileRoutes(config);
+  if (!routes) return {};
+  const { cleanUrls, trailingSlash } = config;
+  return { routes, ...(cleanUrls ? { cleanUrls } : {}), ...(trailingSlash !== undefined ? { trailingSlash } : {}) };
 }
 
 /** What a build will do, decided from the upload alone (before the workspace exists). */

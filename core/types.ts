@@ -1,6 +1,7 @@
 // Domain types shared by every component. Plain data: these are stored as-is in metadata
 // and sent as-is over the HTTP API.
 import type { ConfigSource } from "./config/source.ts";
+import type { Header, Redirect, Rewrite, Route } from "@vercel/routing-utils";
 
 export type DeploymentState = "QUEUED" | "BUILDING" | "READY" | "ERROR" | "CANCELED";
 export type Target = "production" | "preview";
@@ -141,10 +142,17 @@ export interface BuildOutput {
   routes: RouteConfig;
 }
 
+/**
+ * A deployment's routing. Builds store `routes`, Vercel's normalized routes array (compiled by
+ * core/config/routing.ts), which the router executes, with `cleanUrls` and `trailingSlash` beside
+ * it; all absent when the config has no routing rules. Outputs built before that carry only the
+ * config's keys as written, and the router compiles them on load.
+ */
 export interface RouteConfig {
-  redirects?: { source: string; destination: string; permanent?: boolean; statusCode?: number }[];
-  rewrites?: { source: string; destination: string }[];
-  headers?: { source: string; headers: { key: string; value: string }[] }[];
+  routes?: Route[];
+  redirects?: Redirect[];
+  rewrites?: Rewrite[];
+  headers?: Header[];
   cleanUrls?: boolean;
   trailingSlash?: boolean;
 }

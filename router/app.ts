@@ -9,7 +9,11 @@ import type { FunctionHost, FunctionTarget } from "../runtime/port.ts";
 import { errorFromThrown, errorResponse } from "./errors.ts";
 import { decodeParams, decodePath, hostLabel, splitUrl, validHost, type UrlParts } from "./paths.ts";
 import type { Resolved } from "./resolver.ts";
-import { destination, matchFunction, mergeSearch, routeTable, type RouteTable } from "./routes.ts";
+import type { Params } from "../core/config/patterns.ts";
+import { sameHost } from "./engine/location.ts";
+import { runRoutes } from "./engine/phases.ts";
+import { DEFAULT_PROXY, proxyExternal, type ProxyOptions } from "./proxy.ts";
+import { matchFunction, routeTable, type RouteTable } from "./routes.ts";
 import { createStaticServer } from "./static.ts";
 
 export interface RouterOptions {
@@ -20,6 +24,8 @@ export interface RouterOptions {
   blobs: BlobStore;
   /** forgets cached host lookups (the resolver's invalidate); called by `invalidate` */
   invalidate?: (label?: string) => void;
+  /** timeouts for rewrites to other sites (tests shorten them) */
+  externalRewrites?: Partial<ProxyOptions>;
 }
 
 export interface Router {
@@ -44,6 +50,7 @@ export function createRouter(opts: RouterOptions): Router {
   const domain = opts.domain.toLowerCase();
   const serveStatic = createStaticServer(opts.blobs);
   const targets = new WeakMap<BuiltFunction, FunctionTarget>();
+  const proxyOptions: ProxyOptions = { ...DEFAULT_PROXY, ...opts.externalRewrites };
   // request ids: a random per-process prefix and a counter, so minting one costs no entropy
   const idPrefix = `req_${randomId(6)}`;
   let seq = 0;
@@ -80,83 +87,83 @@ export function createRouter(opts: RouterOptions): Router {
     const path = url.path;
     const decoded = decodePath(path);
     if (decoded === null) return errorResponse(req, 400, "bad_request", requestId);
-    let extra: Record<string, string> | null = null;
-
-    if (!t.plain) {
-      for (const rule of t.redirects) {
-        const params = rule.match(path);
-        if (!params) continue;
-        const d = destination(rule.destination, params);
-        return redirect(rule.status, d.path + mergeSearch(d.search, url.search), requestId, null);
-      }
-      for (const rule of t.headers) {
-        if (!rule.match(path)) continue;
-        extra ??= {};
-        for (const [k, v] of rule.headers) extra[k.toLowerCase()] = v;
-      }
-      const canonical = canonicalPath(t, path);
-      if (canonical !== path) return redirect(308, canonical + url.search, requestId, extra);
+    if (t.plain || !t.routes) {
+      const found = findTarget(t, path, decoded);
+      return found ? serveFound(req, found, r, url, null, undefined, requestId, null, env) : notFound(req, t, 404, requestId, null, env);
     }
-
-    const direct = await serveTarget(req, t, r, path, decoded, url, null, requestId, extra, env);
-    if (direct) return direct;
-
-    for (const rule of t.rewrites) {
-      const params = rule.match(path);
-      if (!params) continue;
-      const d = destination(rule.destination, params);
-      if (d.external) return errorResponse(req, 502, "external_rewrite_unsupported", requestId, extra ?? {});
-      const rewritten = decodePath(d.path);
-      if (rewritten === null) return errorResponse(req, 400, "bad_request", requestId);
-      const res = await serveTarget(req, t, r, d.path, rewritten, url, mergeSearch(d.search, url.search), requestId, extra, env);
-      if (res) return res;
-      break;
+    const seen = new Map<string, Found | null>();
+    const lookup = (p: string): Found | null => {
+      let f = seen.get(p);
+      if (f === undefined) {
+        const d = p === path ? decoded : decodePath(p);
+        seen.set(p, (f = d === null ? null : findTarget(t, p, d)));
+      }
+      return f;
+    };
+    const host = url.host.replace(/:\d*$/, "").toLowerCase();
+    const facts = { method: req.method, host, header: (n: string) => req.headers.get(n) ?? undefined, search: url.search };
+    // repeated slashes are one (serve-handler's rule under trailingSlash/cleanUrls): the collapsed
+    // path is redirected to, in one hop with whatever the routes make of it, and it is a path on
+    // this host, so `//evil.example/page.html` cannot become a protocol-relative Location
+    if (t.collapseSlashes && path.includes("//")) {
+      const collapsed = sameHost(path.replace(/\/{2,}/g, "/"));
+      const then = runRoutes(t.routes, { ...facts, path: collapsed }, lookup);
+      if (then.type === "redirect") return redirect(then.status, then.location, requestId, then.headers);
+      return redirect(308, collapsed + url.search, requestId, null);
     }
-
-    const notFound = t.files.get("404.html");
-    if (notFound && (req.method === "GET" || req.method === "HEAD")) return serveStatic(req, notFound, 404, withIds(extra, requestId), nodeTarget(env));
-    return errorResponse(req, 404, "not_found", requestId, extra ?? {});
+    const outcome = runRoutes(t.routes, { ...facts, path }, lookup);
+    switch (outcome.type) {
+      case "redirect":
+        return redirect(outcome.status, outcome.location, requestId, outcome.headers);
+      case "proxy": {
+        const res = await proxyExternal(req, outcome.url, env?.incoming, forwardedHeaders(req, url, env), proxyOptions);
+        if (!res.ok) return errorResponse(req, res.status, res.code, requestId, outcome.headers);
+        for (const [k, v] of Object.entries(withIds(outcome.headers, requestId))) res.response.headers.set(k, v);
+        return res.response;
+      }
+      case "status":
+        return notFound(req, t, outcome.status, requestId, outcome.headers, env);
+      case "serve": {
+        const rewritten = outcome.path !== path || outcome.search !== url.search;
+        return serveFound(req, outcome.found, r, url, rewritten ? outcome.path + outcome.search : null, outcome.status, requestId, outcome.headers, env);
+      }
+    }
   }
 
-  /** Filesystem, then functions, for one path; null when neither has it. `search` is set
-   * when the path came from a rewrite, and is what the function then sees. */
-  async function serveTarget(
+  /** Nothing to serve: the deployment's 404.html for a 404, else an error page with the status
+   * a route asked for. */
+  function notFound(req: Request, t: RouteTable, status: number, requestId: string, extra: Record<string, string> | null, env: Bindings): Promise<Response> | Response {
+    if (status < 400) status = 404;
+    const page = status === 404 ? t.files.get("404.html") : undefined;
+    if (page && (req.method === "GET" || req.method === "HEAD")) return serveStatic(req, page, 404, withIds(extra, requestId), nodeTarget(env));
+    return errorResponse(req, status, status === 404 ? "not_found" : "route_status", requestId, extra ?? {});
+  }
+
+  /** A static file or a function. `pathAndQuery` is set when routes rewrote the request, and is
+   * what the function then sees; `status` is a route's status for a file. */
+  async function serveFound(
     req: Request,
-    t: RouteTable,
+    found: Found,
     r: Resolved,
-    path: string,
-    decoded: string,
     url: UrlParts,
-    search: string | null,
+    pathAndQuery: string | null,
+    status: number | undefined,
     requestId: string,
     extra: Record<string, string> | null,
     env: Bindings,
-  ): Promise<Response | null> {
-    const file = findFile(t, decoded);
-    if (file) {
+  ): Promise<Response> {
+    if ("file" in found) {
       if (req.method !== "GET" && req.method !== "HEAD") return errorResponse(req, 405, "method_not_allowed", requestId, { ...extra, allow: "GET, HEAD" });
-      return serveStatic(req, file, 200, withIds(extra, requestId), nodeTarget(env));
+      return serveStatic(req, found.file, status ?? 200, withIds(extra, requestId), nodeTarget(env));
     }
-    const m = matchFunction(t, path);
-    if (!m) return null;
-    let target = targets.get(m.fn);
-    if (!target) targets.set(m.fn, (target = { deploymentId: r.deployment.id, project: r.deployment.project, fn: m.fn, env: r.env }));
-    // read from Node's header object when there is one: touching `req.headers` would build a
-    // whole Web Headers object per request on the hot path
-    const incomingXff = env?.incoming?.headers["x-forwarded-for"];
-    const xff = env?.incoming ? (Array.isArray(incomingXff) ? incomingXff.join(", ") : incomingXff) : req.headers.get("x-forwarded-for");
-    const ip = env?.incoming?.socket?.remoteAddress;
-    const forwarded: Record<string, string> = {
-      "x-forwarded-host": url.host,
-      "x-forwarded-proto": req.url.startsWith("https:") ? "https" : "http",
-    };
-    if (ip || xff) forwarded["x-forwarded-for"] = xff && ip ? `${xff}, ${ip}` : (ip ?? xff)!;
+    let target = targets.get(found.fn);
+    if (!target) targets.set(found.fn, (target = { deploymentId: r.deployment.id, project: r.deployment.project, fn: found.fn, env: r.env }));
     try {
       return await opts.host.invoke(target, req, {
         requestId,
-        params: m.params ? decodeParams(m.params) : undefined,
-        path: search === null ? undefined : path + search,
-        headers: forwarded,
+        params: found.params ? decodeParams(found.params) : undefined,
+        path: pathAndQuery ?? undefined,
+        headers: forwardedHeaders(req, url, env),
         responseHeaders: withIds(extra, requestId),
         incoming: env?.incoming,
         outgoing: env?.outgoing,
@@ -178,6 +185,31 @@ export function createRouter(opts: RouterOptions): Router {
   };
 }
 
+type Found = { file: StaticFile } | { fn: BuiltFunction; params: Params | null };
+
+/** The filesystem check: the static file for a path, else the function serving it. */
+function findTarget(t: RouteTable, raw: string, decoded: string): Found | null {
+  const file = findFile(t, decoded);
+  if (file) return { file };
+  return matchFunction(t, raw);
+}
+
+/** `x-forwarded-host/-proto/-for` for a function or another site: what the router knows, never
+ * what the visitor claimed (their own `x-forwarded-for` is kept as the start of the chain). */
+function forwardedHeaders(req: Request, url: UrlParts, env: Bindings): Record<string, string> {
+  // read from Node's header object when there is one: touching `req.headers` would build a
+  // whole Web Headers object per request on the hot path
+  const incomingXff = env?.incoming?.headers["x-forwarded-for"];
+  const xff = env?.incoming ? (Array.isArray(incomingXff) ? incomingXff.join(", ") : incomingXff) : req.headers.get("x-forwarded-for");
+  const ip = env?.incoming?.socket?.remoteAddress;
+  const forwarded: Record<string, string> = {
+    "x-forwarded-host": url.host,
+    "x-forwarded-proto": req.url.startsWith("https:") ? "https" : "http",
+  };
+  if (ip || xff) forwarded["x-forwarded-for"] = xff && ip ? `${xff}, ${ip}` : (ip ?? xff)!;
+  return forwarded;
+}
+
 function findFile(t: RouteTable, decoded: string): StaticFile | undefined {
   const files = t.files;
   if (!files.size) return undefined;
@@ -185,23 +217,6 @@ function findFile(t: RouteTable, decoded: string): StaticFile | undefined {
   const p = decoded.slice(1);
   if (p.endsWith("/")) return files.get(`${p}index.html`) ?? (t.cleanUrls ? files.get(`${p.slice(0, -1)}.html`) : undefined);
   return files.get(p) ?? files.get(`${p}/index.html`) ?? (t.cleanUrls ? files.get(`${p}.html`) : undefined);
-}
-
-/** Where cleanUrls and trailingSlash want this path to be; equal to `path` when it is fine. */
-export function canonicalPath(t: Pick<RouteTable, "cleanUrls" | "trailingSlash">, path: string): string {
-  let p = path;
-  if (t.cleanUrls) {
-    if (p.endsWith("/index.html")) p = p.slice(0, -"index.html".length);
-    else if (p.endsWith(".html")) p = p.slice(0, -".html".length);
-    if (p !== path && p.length > 1 && p.endsWith("/") && t.trailingSlash !== true) p = p.slice(0, -1);
-  }
-  if (t.trailingSlash === true) {
-    const last = p.slice(p.lastIndexOf("/") + 1);
-    if (!p.endsWith("/") && !last.includes(".")) p += "/";
-  } else if (t.trailingSlash === false && p.length > 1 && p.endsWith("/")) {
-    p = p.replace(/\/+$/, "") || "/";
-  }
-  return p;
 }
 
 /** With Node's response at hand, static files are written straight into it too. */

@@ -1,5 +1,7 @@
-import { compileMatcher, fillDestination, type Params } from "../core/config/patterns.ts";
-import type { BuildOutput, BuiltFunction, StaticFile } from "../core/types.ts";
+import { compileRoutes as normalizeRoutes, type RoutingKeys } from "../core/config/routing.ts";
+import { compileMatcher, type Params } from "../core/config/patterns.ts";
+import type { BuildOutput, BuiltFunction, RouteConfig, StaticFile } from "../core/types.ts";
+import { compileRoutes, type CompiledRoutes } from "./engine/compile.ts";
 
 type Matcher = (path: string) => Params | null;
 
@@ -9,11 +11,12 @@ export interface RouteTable {
   exactFunctions: Map<string, BuiltFunction>;
   /** the others, most specific first */
   dynamicFunctions: { fn: BuiltFunction; match: Matcher; wildcards: string[] }[];
-  redirects: { match: Matcher; destination: string; status: number }[];
-  rewrites: { match: Matcher; destination: string }[];
-  headers: { match: Matcher; headers: [string, string][] }[];
+  /** the deployment's routes, compiled; null when it has none (the engine is skipped) */
+  routes: CompiledRoutes | null;
+  /** `/about` finds `about.html` */
   cleanUrls: boolean;
-  trailingSlash: boolean | undefined;
+  /** `//` in a path is redirected to `/` (trailingSlash or cleanUrls set, as serve-handler does) */
+  collapseSlashes: boolean;
   /** nothing but static files and functions: the rule steps can be skipped */
   plain: boolean;
 }
@@ -37,23 +40,40 @@ function compile(output: BuildOutput): RouteTable {
     else dynamic.push({ fn, match: compileMatcher(route), wildcards: [...route.matchAll(/\*([A-Za-z_$][\w$]*)/g)].map((m) => m[1]!), rank: rank(route) });
   }
   dynamic.sort((a, b) => compareRank(a.rank, b.rank));
-  const table: RouteTable = {
+  const routes = r.routes ?? legacyRoutes(r);
+  return {
     files: new Map(output.static.map((f) => [f.path, f])),
     exactFunctions,
     dynamicFunctions: dynamic.map(({ fn, match, wildcards }) => ({ fn, match, wildcards })),
-    redirects: (r.redirects ?? []).map((x) => ({
-      match: compileMatcher(x.source),
-      destination: x.destination,
-      status: x.statusCode ?? (x.permanent ? 308 : 307),
-    })),
-    rewrites: (r.rewrites ?? []).map((x) => ({ match: compileMatcher(x.source), destination: x.destination })),
-    headers: (r.headers ?? []).map((x) => ({ match: compileMatcher(x.source), headers: x.headers.map((h) => [h.key, h.value] as [string, string]) })),
+    routes: routes?.length ? compileRoutes(routes) : null,
     cleanUrls: r.cleanUrls === true,
-    trailingSlash: r.trailingSlash,
-    plain: false,
+    collapseSlashes: r.cleanUrls === true || r.trailingSlash !== undefined,
+    plain: !routes?.length,
   };
-  table.plain = !table.redirects.length && !table.rewrites.length && !table.headers.length && !table.cleanUrls && table.trailingSlash === undefined;
-  return table;
+}
+
+/**
+ * Outputs built before routes were compiled at build time carry the config's keys as written,
+ * in the path-to-regexp v8 syntax Ferry documented then (`/*rest`, `{/:id}`): written the Vercel
+ * way (`/:rest*`, `/:id?`) they compile as a new build's would.
+ */
+function legacyRoutes(r: RouteConfig) {
+  if (!r.redirects && !r.rewrites && !r.headers && r.cleanUrls === undefined && r.trailingSlash === undefined) return null;
+  const source = (s: string) => s.replace(/\{\/\*([A-Za-z_$][\w$]*)\}/g, "/:$1*").replace(/\/\*([A-Za-z_$][\w$]*)/g, "/:$1*").replace(/\{\/:([A-Za-z_$][\w$]*)\}/g, "/:$1?");
+  const keys: RoutingKeys = {
+    ...r,
+    routes: undefined,
+    redirects: r.redirects?.map((x) => ({ ...x, source: source(x.source), destination: source(x.destination) })),
+    rewrites: r.rewrites?.map((x) => ({ ...x, source: source(x.source), destination: typeof x.destination === "string" ? source(x.destination) : x.destination })),
+    headers: r.headers?.map((x) => ({ ...x, source: source(x.source) })),
+  };
+  try {
+    return normalizeRoutes(keys);
+  } catch (e) {
+    // the deployment keeps serving its files and functions; its rules are what cannot be read
+    console.error(`[router] routing rules of an older build cannot be compiled, serving without them: ${(e as Error).message}`);
+    return null;
+  }
 }
 
 /** The function serving `path` (raw, still encoded), with its params. */
@@ -68,23 +88,6 @@ export function matchFunction(t: RouteTable, path: string): { fn: BuiltFunction;
     return { fn: d.fn, params };
   }
   return null;
-}
-
-/** Fills a rule destination and splits it into path and query. */
-export function destination(template: string, params: Params): { path: string; search: string; external: boolean } {
-  const external = /^https?:\/\//i.test(template);
-  // split before filling: `/:id?x=1` must not read as the optional-param form `:id?`
-  const q = template.indexOf("?");
-  let path = fillDestination(q < 0 ? template : template.slice(0, q), params);
-  if (!external && !path.startsWith("/")) path = `/${path}`;
-  return { path, search: q < 0 ? "" : `?${fillDestination(template.slice(q + 1), params)}`, external };
-}
-
-/** Joins two query strings (each "" or starting with "?"); the destination's come first. */
-export function mergeSearch(a: string, b: string): string {
-  if (!a) return b;
-  if (!b) return a;
-  return `${a}&${b.slice(1)}`;
 }
 
 const stripSlash = (p: string) => (p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p);

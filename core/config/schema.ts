@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { validatePattern } from "./patterns.ts";
+import { cleanUrlsConfig, headersConfig, redirectsConfig, rewritesConfig, routesConfig, routingIssues, trailingSlashConfig } from "./routing.ts";
 import { FerryError } from "../errors.ts";
 import { hostLabelProblem } from "./labels.ts";
 import { cronScheduleProblem } from "./cron-schedule.ts";
@@ -8,11 +8,6 @@ import { cronScheduleProblem } from "./cron-schedule.ts";
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
 const envMap = z.record(envName, z.string());
-const pattern = z.string().superRefine((s, ctx) => {
-  if (!s.startsWith("/")) ctx.addIssue({ code: "custom", message: "must start with '/'" });
-  const err = validatePattern(s);
-  if (err) ctx.addIssue({ code: "custom", message: `invalid pattern: ${err}` });
-});
 
 /** Project names: they become host labels (`<project>` and `<project>-<suffix>`), so DNS-label
  * rules apply (see ./labels.ts), at most 48 characters so the suffixed label stays within 63. */
@@ -73,27 +68,13 @@ export const ferryConfigSchema = z.strictObject({
   alias: z.union([z.string(), z.array(z.string())]).optional(),
   env: envMap.optional(),
   build: z.strictObject({ env: envMap.optional() }).optional(),
-  rewrites: z.array(z.strictObject({ source: pattern, destination: z.string().min(1) })).optional(),
-  redirects: z
-    .array(
-      z.strictObject({
-        source: pattern,
-        destination: z.string().min(1),
-        permanent: z.boolean().optional(),
-        statusCode: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]).optional(),
-      }),
-    )
-    .optional(),
-  headers: z
-    .array(
-      z.strictObject({
-        source: pattern,
-        headers: z.array(z.strictObject({ key: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "invalid header name"), value: z.string() })),
-      }),
-    )
-    .optional(),
-  cleanUrls: z.boolean().optional(),
-  trailingSlash: z.boolean().optional(),
+  // routing: Vercel's schemas and rules (./routing.ts)
+  rewrites: rewritesConfig.optional(),
+  redirects: redirectsConfig.optional(),
+  headers: headersConfig.optional(),
+  cleanUrls: cleanUrlsConfig.optional(),
+  trailingSlash: trailingSlashConfig.optional(),
+  routes: routesConfig.optional(),
   functions: z.record(z.string(), functionConfigSchema).optional(),
   stores: z
     .record(z.string(), storeSpec)
@@ -111,6 +92,10 @@ export const ferryConfigSchema = z.strictObject({
   outputDirectory: z.string().optional(),
   /** run dependency lifecycle scripts (postinstall...) during install; off by default */
   installScripts: z.boolean().optional(),
+}).superRefine((config, ctx) => {
+  // what Vercel refuses across the routing keys (permanent with statusCode, a destination
+  // param the source lacks, `routes` mixed with the newer keys)
+  for (const issue of routingIssues(config)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
 });
 
 export type FerryConfig = z.infer<typeof ferryConfigSchema>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseFerryConfig } from "../../core/config/schema.ts";
-import { compileMatcher, fillDestination, toPathToRegexp } from "../../core/config/patterns.ts";
+import { compileMatcher } from "../../core/config/patterns.ts";
+import { compileRoutes } from "../../core/config/routing.ts";
 import { confinePath } from "../../core/paths.ts";
 
 const problem = (config: unknown) => {
@@ -28,7 +29,16 @@ describe("ferry.json validation", () => {
 
   it.each([
     [{ bogus: 1 }, "ferry.json: bogus: unknown property"],
-    [{ rewrites: [{ source: "no-slash", destination: "/x" }] }, "ferry.json: rewrites[0].source: must start with '/'"],
+    [{ rewrites: [{ source: "/a", destination: 5 }] }, "ferry.json: rewrites[0].destination"],
+    [{ redirects: [{ source: "/a", destination: "/b", bogus: true }] }, "ferry.json: redirects[0].bogus: unknown property"],
+    [{ redirects: [{ source: "/a", destination: "/b", permanent: true, statusCode: 301 }] }, "ferry.json: redirects[0]: Redirect at index 0 cannot define both `permanent` and `statusCode`"],
+    [{ redirects: [{ source: "/ok", destination: "/x" }, { source: "/a", destination: "/b/:id" }] }, 'ferry.json: redirects[1]: Redirect at index 1 has segment ":id" in `destination` property but not in `source` or `has` property'],
+    [{ rewrites: [{ source: "/a", destination: "/b/:slug" }] }, 'ferry.json: rewrites[0]: Rewrite at index 0 has segment ":slug"'],
+    [{ headers: [{ source: "/a", headers: [{ key: "bad key", value: "x" }] }] }, "ferry.json: headers[0].headers[0].key: invalid header name"],
+    [{ routes: [{ src: "/a(", dest: "/b" }] }, "ferry.json: routes[0]: Route at index 0 has invalid `src`/`source` regular expression"],
+    [{ routes: [{ src: "/a", dest: "/b" }], rewrites: [{ source: "/c", destination: "/d" }] }, "ferry.json: routes: `routes` cannot be used together with `rewrites`"],
+    [{ routes: [{ src: "/a" }], cleanUrls: true, trailingSlash: false }, "`routes` cannot be used together with `cleanUrls`, `trailingSlash`"],
+    [{ rewrites: [{ source: "/a", destination: "/b", transforms: [] }] }, "ferry.json: rewrites[0].transforms"],
     [{ stores: { Bad_Name: { type: "kv" } } }, 'ferry.json: stores.Bad_Name: invalid store name "Bad_Name"'],
     [{ stores: { files: { type: "blob", keys: { partition: "id" } } } }, "ferry.json: stores.files.keys: only kv stores have keys"],
     [{ functions: { "api/*.ts": { memory: 99999 } } }, 'ferry.json: functions["api/*.ts"].memory'],
@@ -43,20 +53,36 @@ describe("ferry.json validation", () => {
   });
 });
 
-describe("route patterns", () => {
-  it("carries vercel.json-style patterns over to path-to-regexp", () => {
-    expect(toPathToRegexp("/blog/:slug*")).toBe("/blog{/*slug}");
-    expect(compileMatcher("/blog/:slug*")("/blog/a/b")).toMatchObject({ slug: expect.anything() });
-    expect(compileMatcher("/blog/:slug*")("/blog")).not.toBeNull();
+describe("function route patterns", () => {
+  it("match paths without decoding them", () => {
     expect(compileMatcher("/users/:id")("/users/42")).toEqual({ id: "42" });
     expect(compileMatcher("/users/:id")("/users")).toBeNull();
-    expect(fillDestination("/api/user?id=:id", { id: "7" })).toBe("/api/user?id=7");
-    // the everyday vercel.json catch-all, with `$1` in the destination
-    const all = compileMatcher("/(.*)");
-    expect(all("/")).not.toBeNull();
-    expect(all("/a/b.css")).not.toBeNull();
-    const old = compileMatcher("/old/(.*)")("/old/x/y");
-    expect(fillDestination("/new/$1", old!)).toBe("/new/x/y");
+    expect(compileMatcher("/files/*path")("/files/a%20b/c")).toEqual({ path: "a%20b/c" });
+  });
+});
+
+describe("routing compiled by Vercel's rules", () => {
+  it("gives nothing to run for a config without rules", () => {
+    expect(compileRoutes({})).toBeNull();
+    expect(compileRoutes({ redirects: [], cleanUrls: false })).toBeNull();
+  });
+
+  it("makes new-style rules case-sensitive and keeps legacy routes as they are", () => {
+    const routes = compileRoutes({ redirects: [{ source: "/a", destination: "/b" }], rewrites: [{ source: "/c", destination: "/d" }] })!;
+    expect(routes).toEqual([
+      { src: "^/a$", headers: { Location: "/b" }, status: 308, caseSensitive: true },
+      { handle: "filesystem" },
+      { src: "^/c$", dest: "/d", check: true, caseSensitive: true },
+    ]);
+    expect(compileRoutes({ routes: [{ src: "/x", dest: "/y" }] })).toEqual([{ src: "^/x$", dest: "/y" }]);
+  });
+
+  it("accepts has/missing and legacy routes as Vercel does", () => {
+    const c = parseFerryConfig({
+      rewrites: [{ source: "/a", destination: "/b/:id", has: [{ type: "header", key: "x-id", value: "(?<id>\\d+)" }], missing: [{ type: "cookie", key: "s" }] }],
+    });
+    expect(c.rewrites?.[0]?.has?.[0]).toMatchObject({ type: "header" });
+    expect(problem({ routes: [{ handle: "filesystem" }, { src: "/(.*)", dest: "/index.html" }] })).toBe("accepted");
   });
 });
 

@@ -23,8 +23,8 @@ const fn = (name: string, route: string): BuiltFunction => ({
   config: { memory: 128, maxDuration: 5, maxConcurrency: 1 },
 });
 
-// Routing rules in order: redirects, headers, cleanUrls/trailingSlash, filesystem, functions,
-// rewrites, 404.
+// Routing rules as older builds stored them (the config's keys), compiled by the router on load:
+// redirects, headers, filesystem, functions, rewrites, 404.
 describe.each(ADAPTERS)("router: rules (%s)", (_adapter, serve) => {
   const clients: RouterClient[] = [];
   let files: StaticFile[];
@@ -70,7 +70,7 @@ describe.each(ADAPTERS)("router: rules (%s)", (_adapter, serve) => {
     expect(withQuery).toMatchObject({ path: null, url: "http://site.localhost/api/users/7?x=1" });
   });
 
-  it("redirects with 307/308/statusCode, filling params and keeping the query", async () => {
+  it("redirects with 308 (Vercel's default), 308 with permanent, or statusCode, filling params and keeping the query", async () => {
     const app = appWith({
       redirects: [
         { source: "/old/:slug", destination: "/new/:slug" },
@@ -80,7 +80,7 @@ describe.each(ADAPTERS)("router: rules (%s)", (_adapter, serve) => {
       ],
     });
     const r1 = await get(app, "/old/hello?utm=1");
-    expect(r1.status).toBe(307);
+    expect(r1.status).toBe(308);
     expect(r1.headers.get("location")).toBe("/new/hello?utm=1");
     const r2 = await get(app, "/perm");
     expect(r2.status).toBe(308);
@@ -88,7 +88,7 @@ describe.each(ADAPTERS)("router: rules (%s)", (_adapter, serve) => {
     const r3 = await get(app, "/moved?a=b");
     expect(r3.status).toBe(301);
     expect(r3.headers.get("location")).toBe("https://example.com/x?from=ferry&a=b");
-    expect((await get(app, "/about")).status).toBe(307);
+    expect((await get(app, "/about")).status).toBe(308);
   });
 
   it("applies every matching headers rule to the final response", async () => {
@@ -145,8 +145,8 @@ describe.each(ADAPTERS)("router: rules (%s)", (_adapter, serve) => {
       rewrites: [
         { source: "/app.js", destination: "/index.html" }, // the file wins: never applied
         { source: "/team/:id", destination: "/api/users/:id?from=team" },
-        { source: "/spa/*rest", destination: "/index.html" },
-        { source: "/ext", destination: "https://example.com/" },
+        { source: "/spa/*rest", destination: "/index.html" }, // the v8 syntax older builds stored
+
         { source: "/gone", destination: "/nothing-here" },
       ],
     });
@@ -154,7 +154,6 @@ describe.each(ADAPTERS)("router: rules (%s)", (_adapter, serve) => {
     const team = await (await get(app, "/team/9?x=2")).json();
     expect(team).toMatchObject({ fn: "api/users/[id]", params: { id: "9" }, path: "/api/users/9?from=team&x=2" });
     expect(await (await get(app, "/spa/deep/link")).text()).toBe("home");
-    expect((await get(app, "/ext")).status).toBe(502);
     expect((await get(app, "/gone")).status).toBe(404);
   });
 });
