@@ -3,6 +3,7 @@ import { FerryError } from "../core/errors.ts";
 import type { Encryptor } from "../core/crypto/port.ts";
 import type { Metadata } from "../core/metadata/repository.ts";
 import type { BuildOutput, Deployment } from "../core/types.ts";
+import { vercelEnv } from "../core/vercel-env.ts";
 import { CountLru } from "./lru.ts";
 
 /** What the router needs to serve one host. */
@@ -114,10 +115,12 @@ async function decryptEnv(d: Deployment, encryptor?: Encryptor): Promise<Record<
   return JSON.parse(await encryptor.decrypt(d.envCipher)) as Record<string, string>;
 }
 
-/** The deployment's own env plus what Ferry tells every function about where it runs. */
+/** The deployment's own env plus what Ferry tells every function about where it runs, under
+ * Ferry's names and Vercel's (code written for Vercel checks VERCEL_ENV, VERCEL_URL...). */
 export function envOf(d: Deployment, own: Record<string, string>, domain?: string): Record<string, string> {
   return {
     ...own,
+    ...vercelEnv(d, domain),
     FERRY_DEPLOYMENT_ID: d.id,
     FERRY_PROJECT: d.project,
     FERRY_URL: domain ? `${d.host}.${domain}` : d.host,

@@ -110,6 +110,7 @@ export async function startPlatform(opts: PlatformOptions) {
       }
     },
     decrypt: (c) => encryptor.decrypt(c),
+    domain,
     link: (d, log) => linkDeployment({ metadata, encryptor, stores: appData.provisioner }, d, log),
     onReady: async (d) => {
       if (d.target === "production") await api!.services.aliases.promote({ accountId: d.accountId, tokenId: "system", scopes: ["*"] }, d);

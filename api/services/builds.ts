@@ -6,6 +6,7 @@ import type { BuildRequest } from "../../builder/port.ts";
 import type { BuildLogs } from "./build-logs.ts";
 import { FerryError } from "../../core/errors.ts";
 import { randomId } from "../../core/ids.ts";
+import { vercelEnv } from "../../core/vercel-env.ts";
 
 /** Runs one build somewhere (a child process here, a Lambda on AWS). */
 export type ExecuteBuild = (req: BuildRequest, opts: { onLog: (line: string) => void; signal: AbortSignal }) => Promise<BuildResult>;
@@ -50,6 +51,8 @@ export function createBuildRunner(opts: {
   concurrency?: number;
   /** decrypts the build env, which is stored encrypted */
   decrypt: (cipher: string) => Promise<string>;
+  /** the apps domain, for the VERCEL_* variables builds see */
+  domain?: string;
   /** last step before READY (stores, final env); a thrown FerryError fails the deployment */
   link: (d: Deployment, log: (line: string) => void) => Promise<Partial<Deployment>>;
   onReady: (d: Deployment) => Promise<void>;
@@ -83,6 +86,12 @@ export function createBuildRunner(opts: {
     }
   }
 
+  /** the deployment's build env plus the VERCEL_* variables Vercel's builds see */
+  async function buildEnvOf(d: Deployment): Promise<Record<string, string>> {
+    const own = d.buildEnvCipher ? (JSON.parse(await opts.decrypt(d.buildEnvCipher)) as Record<string, string>) : {};
+    return { ...own, ...vercelEnv(d, opts.domain) };
+  }
+
   async function run(d: Deployment, signal: AbortSignal) {
     const started = await metadata.updateDeployment(d.id, { state: "BUILDING", buildingAt: Date.now() }, ["QUEUED"]);
     if (!started) return; // canceled while queued
@@ -93,7 +102,7 @@ export function createBuildRunner(opts: {
     try {
       const files = JSON.parse((await blobs.get(blobKeys.fileList(d.id)))!.toString()) as FileEntry[];
       result = await opts.execute(
-        { deploymentId: d.id, accountId: d.accountId, project: d.project, files, config: d.config as FerryConfig, configSource: d.configSource, buildEnv: d.buildEnvCipher ? JSON.parse(await opts.decrypt(d.buildEnvCipher)) : {} },
+        { deploymentId: d.id, accountId: d.accountId, project: d.project, files, config: d.config as FerryConfig, configSource: d.configSource, buildEnv: await buildEnvOf(d) },
         { onLog: (line) => logs.log(d.id, line), signal },
       );
     } catch (e) {

@@ -1,5 +1,6 @@
 // Ferry local function bootstrap: runs inside the function's child process.
-// Plain .mjs with only node: imports so a cold start costs one `node` spawn and one import.
+// Plain .mjs with only node: imports so a cold start costs one `node` spawn and one import; Node
+// `(req, res)` handlers also load vercel-helpers.mjs (Vercel's req/res helpers).
 //
 //   node bootstrap.mjs <entry.mjs> [socket path]
 //
@@ -8,7 +9,7 @@
 // A module that fails to load reports { type: "error", message }.
 import http from "node:http";
 import { pathToFileURL } from "node:url";
-import { watchParent, tellParent, ferryNodeHelpers } from "./child-helpers.mjs";
+import { watchParent, tellParent } from "./child-helpers.mjs";
 
 watchParent();
 
@@ -48,17 +49,6 @@ function parseParams(raw) {
   } catch {
     return {};
   }
-}
-
-function parseQuery(url) {
-  const q = url.indexOf("?");
-  const out = {};
-  if (q < 0) return out;
-  for (const [k, v] of new URLSearchParams(url.slice(q + 1))) {
-    const prev = out[k];
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  return out;
 }
 
 /** Web handler: IncomingMessage -> Request, Response -> ServerResponse (streamed). */
@@ -155,22 +145,35 @@ try {
   await new Promise(() => {});
 }
 
-if (handler.kind === "node") ferryNodeHelpers(http);
+const options = { keepAliveTimeout: 600_000, requestTimeout: 0 };
+let listener;
+if (handler.kind === "web") listener = (req, res) => serveWeb(handler.fn, req, res).catch((e) => fail(res, e));
+// NODEJS_HELPERS=0 turns Vercel's helpers off, as on Vercel: the handler gets Node's own req/res
+else if (process.env.NODEJS_HELPERS === "0") listener = (req, res) => callNode(handler.fn, req, res, fail);
+else {
+  // loaded only for Node handlers, so Web handlers' cold starts do not pay for it
+  const helpers = await import("./vercel-helpers.mjs");
+  options.IncomingMessage = helpers.VercelRequest;
+  options.ServerResponse = helpers.VercelResponse;
+  if (typeof handler.fn.handle === "function" && handler.fn.request && handler.fn.response) helpers.adoptExpress(handler.fn);
+  const failed = (res, e) => (e instanceof helpers.BodyError ? helpers.answerBodyError(res, e) : fail(res, e));
+  listener = (req, res) => {
+    // with a Content-Type the body is received first, so req.body can be parsed when read
+    if (req.headers["content-type"] === undefined) callNode(handler.fn, req, res, failed);
+    else helpers.receiveBody(req).then(() => callNode(handler.fn, req, res, failed), () => res.destroy());
+  };
+}
 
-const server = http.createServer({ keepAliveTimeout: 600_000, requestTimeout: 0 }, (req, res) => {
-  if (handler.kind === "web") {
-    serveWeb(handler.fn, req, res).catch((e) => fail(res, e));
-    return;
-  }
-  req.params = parseParams(req.headers["x-ferry-params"]);
-  req.query = parseQuery(req.url);
+function callNode(fn, req, res, onError) {
   try {
-    const r = handler.fn(req, res);
-    if (r && typeof r.then === "function") r.catch((e) => fail(res, e));
+    const r = fn(req, res);
+    if (r && typeof r.then === "function") r.catch((e) => onError(res, e));
   } catch (e) {
-    fail(res, e);
+    onError(res, e);
   }
-});
+}
+
+const server = http.createServer(options, listener);
 server.headersTimeout = 0;
 // the platform names a Unix socket to listen on; without one (run by hand), a loopback port
 const socket = process.argv[3];

@@ -33,7 +33,9 @@ export function tellParent(message, then) {
 
 /** The small response helpers Node handlers written for Now/Vercel expect:
  * res.status(code), res.json(value), res.send(body), res.redirect([status,] url).
- * Installed once on the prototype, so requests pay nothing for them. */
+ * Installed once on the prototype, so requests pay nothing for them. Only the Lambda bootstrap
+ * still uses these (its zip carries this one file); the local host serves Node handlers with
+ * vercel-helpers.mjs, which has @vercel/node's full semantics and the request helpers. */
 export function ferryNodeHelpers(http) {
   const proto = http.ServerResponse.prototype;
   if (proto.status) return;

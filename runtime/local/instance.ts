@@ -2,7 +2,8 @@ import type { ChildProcess } from "node:child_process";
 import type { Readable } from "node:stream";
 import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { join, sep } from "node:path";
 import { Pool } from "undici";
 import { FerryError } from "../../core/errors.ts";
 import type { HandlerKind } from "../../core/types.ts";
@@ -13,7 +14,17 @@ import { readLines, type LogSink } from "./logs.ts";
 export const INSIDE = { task: "/var/task", ferry: "/opt/ferry", run: "/run/ferry", socket: "/run/ferry/http.sock" };
 const own = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 /** the child-side files, each bound read-only; nothing else of the platform's tree is visible */
-const CHILD_FILES: Mount[] = ["bootstrap.mjs", "child-helpers.mjs", "server-preload.mjs"].map((f) => ({ source: own(`./${f}`), target: `${INSIDE.ferry}/${f}` }));
+const CHILD_FILES: Mount[] = [
+  ...["bootstrap.mjs", "child-helpers.mjs", "server-preload.mjs", "vercel-helpers.mjs"].map((f) => ({ source: own(`./${f}`), target: `${INSIDE.ferry}/${f}` })),
+  // the packages vercel-helpers.mjs imports, where Node looks for them from /opt/ferry
+  ...["cookie", "content-type"].map((p) => ({ source: packageRoot(p), target: `${INSIDE.ferry}/node_modules/${p}` })),
+];
+
+function packageRoot(name: string): string {
+  const file = createRequire(import.meta.url).resolve(name);
+  const marker = `${sep}node_modules${sep}${name}${sep}`;
+  return file.slice(0, file.lastIndexOf(marker) + marker.length - 1);
+}
 
 export interface InstanceSpec {
   deploymentId: string;

@@ -40,7 +40,19 @@ describe("router: resolver", () => {
     const got = await r.resolve("shop-one");
     expect(got?.deployment.id).toBe("dpl_one");
     expect(got?.output?.static[0]?.sha).toBe("dpl_one");
-    expect(got?.env).toEqual({ SECRET: "dpl_one", FERRY_DEPLOYMENT_ID: "dpl_one", FERRY_PROJECT: "shop", FERRY_URL: "shop-one.apps.test", FERRY_ENV: "production" });
+    expect(got?.env).toEqual({
+      SECRET: "dpl_one",
+      FERRY_DEPLOYMENT_ID: "dpl_one",
+      FERRY_PROJECT: "shop",
+      FERRY_URL: "shop-one.apps.test",
+      FERRY_ENV: "production",
+      VERCEL: "1",
+      VERCEL_ENV: "production",
+      VERCEL_TARGET_ENV: "production",
+      VERCEL_URL: "shop-one.apps.test",
+      VERCEL_PROJECT_PRODUCTION_URL: "shop.apps.test",
+      VERCEL_DEPLOYMENT_ID: "dpl_one",
+    });
     expect(await r.resolve("nobody")).toBeNull();
     const wip = await r.resolve("shop-wip");
     expect(wip?.deployment.state).toBe("BUILDING");
