@@ -47,11 +47,22 @@ describe("API: environment variables and secrets", () => {
     await h.waitFor(prod.id);
     expect(await envOf(prod.id)).toMatchObject({ LEVEL: "project-prod", FROM_CONFIG: "yes", API_SECRET: "s3cr3t-value" });
     expect(await envOf(prod.id)).not.toHaveProperty("BUILD_ONLY");
-    expect(lastBuildEnv).toEqual({ BUILD_ONLY: "b" });
+    // builds see Vercel's system variables too
+    const host = (await h.metadata.getDeployment(prod.id))!.host;
+    expect(lastBuildEnv).toEqual({
+      BUILD_ONLY: "b",
+      VERCEL: "1",
+      VERCEL_ENV: "production",
+      VERCEL_TARGET_ENV: "production",
+      VERCEL_URL: `${host}.ferry.test`,
+      VERCEL_PROJECT_PRODUCTION_URL: "envapp.ferry.test",
+      VERCEL_DEPLOYMENT_ID: prod.id,
+    });
 
     const preview = await (await h.call("POST", "/v1/deployments", { json: { files, env: { LEVEL: "flag" }, buildEnv: { X: "1" } } })).json();
     await h.waitFor(preview.id);
     expect((await envOf(preview.id)).LEVEL).toBe("flag");
+    expect(lastBuildEnv).toMatchObject({ X: "1", VERCEL_ENV: "preview" });
     expect(await envOf(preview.id)).not.toHaveProperty("GREETING"); // production-only var
   });
 

@@ -32,6 +32,7 @@ export async function apiHarness(execute: ExecuteBuild, limits = { maxFileSize: 
     logs: buildLogs,
     execute,
     decrypt: (c) => encryptor.decrypt(c),
+    domain: "ferry.test",
     link: (d, log) => linkDeployment({ metadata, encryptor, stores }, d, log),
     onReady: async (d) => {
       if (d.target === "production") await api.services.aliases.promote({ accountId: d.accountId, tokenId: "t", scopes: ["*"] }, d);
