@@ -8,7 +8,13 @@ const APP = join(ROOT, "test/fixtures/crons");
 // test-only: a seconds field in front of every schedule, so `* * * * *` runs every 2 seconds
 const FAST = { FERRY_TEST_CRON_SECONDS: "*/2" };
 
-type Listing = { project: string; deploymentId: string | null; crons: { path: string; schedule: string; nextRunAt: number | null; lastRun: { at: number; status: number | null; durationMs: number; deploymentId: string } | null }[] };
+type Listing = {
+  project: string;
+  deploymentId: string | null;
+  crons: { path: string; schedule: string; nextRunAt: number | null; lastRun: { at: number; status: number | null; durationMs: number; deploymentId: string } | null; lastSkippedAt: number | null }[];
+};
+/** the jobs that answer; /api/hang never does */
+const ANSWERING = ["/api/cron", "/jobs/nightly"];
 
 describe("end to end: vercel.json crons on the production deployment", () => {
   let platform: RunningPlatform;
@@ -20,17 +26,25 @@ describe("end to end: vercel.json crons on the production deployment", () => {
   };
   const json = async <T>(args: string[]) => JSON.parse((await ferry([...args, "--json"])).stdout) as T;
   const crons = () => json<Listing>(["crons", "ls", "crons"]);
-  /** polls `ferry crons ls` until every cron's last run satisfies `ok` */
-  const waitForRuns = async (ok: (r: NonNullable<Listing["crons"][number]["lastRun"]>) => boolean, ms = 30_000) => {
+  /** polls `ferry crons ls` until the last run of every cron in `paths` satisfies `ok` */
+  const waitForRuns = async (ok: (r: NonNullable<Listing["crons"][number]["lastRun"]>) => boolean, ms = 30_000, paths = ANSWERING) => {
     const deadline = Date.now() + ms;
     for (;;) {
       const l = await crons();
-      if (l.crons.length && l.crons.every((c) => c.lastRun && ok(c.lastRun))) return l;
+      const these = l.crons.filter((c) => paths.includes(c.path));
+      if (these.length === paths.length && these.every((c) => c.lastRun && ok(c.lastRun))) return l;
       if (Date.now() > deadline) throw new Error(`crons did not run as expected: ${JSON.stringify(l)}\n${platform.output().slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   };
   let v1: { id: string };
+  const waitFor = async (what: () => Promise<boolean>, ms = 20_000) => {
+    const deadline = Date.now() + ms;
+    while (!(await what())) {
+      if (Date.now() > deadline) throw new Error(`timed out\n${platform.output().slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
 
   beforeAll(async () => {
     platform = await startPlatformProcess({ env: FAST });
@@ -55,8 +69,8 @@ describe("end to end: vercel.json crons on the production deployment", () => {
     v1 = await json<{ id: string }>([APP, "--name", "crons", "--prod"]);
     const l = await waitForRuns((r) => r.status === 200 && r.deploymentId === v1.id);
     expect(l.deploymentId).toBe(v1.id);
-    expect(l.crons.map((c) => c.path).sort()).toEqual(["/api/cron", "/jobs/nightly"]);
-    for (const c of l.crons) {
+    expect(l.crons.map((c) => c.path).sort()).toEqual(["/api/cron", "/api/hang", "/jobs/nightly"]);
+    for (const c of l.crons.filter((c) => ANSWERING.includes(c.path))) {
       expect(c.schedule).toBe("* * * * *");
       expect(c.nextRunAt).toBeGreaterThan(c.lastRun!.at);
     }
@@ -73,6 +87,16 @@ describe("end to end: vercel.json crons on the production deployment", () => {
 
     const table = (await ferry(["crons", "ls", "crons"])).stdout;
     expect(table).toMatch(/\/api\/cron\s+\* \* \* \* \*\s+\d{4}-\d\d-\d\dT[\d:]+Z\s+\d{4}-\d\d-\d\dT[\d:]+Z 200 \(\d+ ms\)/);
+  });
+
+  it("ends a hung run at the function's maxDuration and skips the runs that fall due meanwhile", async () => {
+    // every 2 s, each run held for maxDuration (3 s): every other run is skipped
+    const l = await waitForRuns((r) => r.status === 504, 30_000, ["/api/hang"]);
+    const hang = l.crons.find((c) => c.path === "/api/hang")!;
+    expect(hang.lastRun!.durationMs).toBeGreaterThanOrEqual(2900);
+    expect(hang.lastRun!.durationMs).toBeLessThan(10_000);
+    await waitFor(async () => (await crons()).crons.find((c) => c.path === "/api/hang")!.lastSkippedAt !== null);
+    expect(platform.output()).toContain("[cron] crons GET /api/hang (* * * * *): skipped, the previous run is still running");
   });
 
   it("follows production at once: a new production deployment, then a rollback", async () => {
@@ -109,7 +133,7 @@ describe("end to end: vercel.json crons on the production deployment", () => {
     platform = await startPlatformProcess({ home });
     const after = await crons();
     const firstMinute = Math.ceil(restartAt / 60_000) * 60_000;
-    for (const c of after.crons) {
+    for (const c of after.crons.filter((c) => ANSWERING.includes(c.path))) {
       const was = before.crons.find((b) => b.path === c.path)!.lastRun!;
       expect(c.lastRun!.at).toBeGreaterThanOrEqual(was.at);
       // the run remembered from before the stop, or one at a minute boundary: never one at start
