@@ -2,7 +2,7 @@ import { z } from "zod";
 import { assertKey, blobKeys, type BlobStore } from "../core/blobs/port.ts";
 import { sha1 } from "../core/ids.ts";
 import { confinePath } from "../core/paths.ts";
-import type { BuildOutput, StaticFile } from "../core/types.ts";
+import type { BuildOutput, FunctionAsset, StaticFile } from "../core/types.ts";
 import { routesOf } from "./build.ts";
 import type { BuildErrorItem } from "./errors.ts";
 import { formatBytes } from "./format.ts";
@@ -91,9 +91,24 @@ export function createBlobGate(req: BuildRequest, blobs: BlobStore, opts: { maxB
           if (!artifacts.has(`${prefix}/${f}`)) throw new GateViolation(`function ${fn.name}: ${f} was not written by this build`);
         }
         const source = confined(fn.source);
+        const dir = fn.artifact.dir === undefined ? undefined : confined(fn.artifact.dir);
+        const assets = checkAssets(fn.name, fn.artifact.assets ?? [], new Set(fn.artifact.files.map((f) => (dir ? `${dir}/${f}` : f))));
+        const artifact = { prefix, entry: fn.artifact.entry, files: fn.artifact.files, ...(dir ? { dir } : {}), ...(assets.length ? { assets } : {}) };
         // settings come from ferry.json as the platform read it, never from the build process
-        return { ...fn, source, config: functionConfigFor(source, req.config) };
+        return { ...fn, source, artifact, config: functionConfigFor(source, req.config) };
       });
+      /** files shipped beside a bundle: uploaded or written by this build, each path once, none over a bundle file */
+      function checkAssets(fnName: string, list: { path: string; key: string; sha: string; executable?: boolean }[], bundle: Set<string>): FunctionAsset[] {
+        const seen = new Set<string>();
+        return list.map((a) => {
+          const path = confined(a.path);
+          if (seen.has(path) || bundle.has(path)) throw new GateViolation(`function ${fnName}: the build process reported the file ${path} twice`);
+          seen.add(path);
+          const size = produced.get(a.sha) ?? uploaded.get(a.sha);
+          if (size === undefined || a.key !== blobKeys.file(req.accountId, a.sha)) throw new GateViolation(`function ${fnName}: ${a.key} is neither an uploaded file nor one this build wrote`);
+          return { path, key: a.key, sha: a.sha, size, ...(a.executable ? { executable: true } : {}) };
+        });
+      }
       const paths = new Set<string>();
       const staticFiles: StaticFile[] = out.static.map((f) => {
         const path = confined(f.path);
@@ -127,7 +142,13 @@ const OutputShape = z.object({
         source: str(1024),
         handler: z.enum(["function", "server"]),
         exports: z.array(str(1024)).max(1000).optional(),
-        artifact: z.object({ prefix: str(2048), entry: str(256), files: z.array(str(256)).min(1).max(16) }),
+        artifact: z.object({
+          prefix: str(2048),
+          entry: str(256),
+          files: z.array(str(256)).min(1).max(16),
+          dir: str(1024).optional(),
+          assets: z.array(z.object({ path: str(1024), key: str(2048), sha: z.string().regex(SHA1), size: z.number(), executable: z.boolean().optional() })).max(100_000).optional(),
+        }),
       }),
     )
     .max(10_000),

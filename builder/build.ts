@@ -104,7 +104,7 @@ export async function buildInWorkspace(req: BuildRequest, ctx: WorkspaceStepCont
   else if (apiFunctions.length) log(`Detected ${apiFunctions.length} function${apiFunctions.length === 1 ? "" : "s"} in api/`);
   else log("Detected a static site (no functions)");
 
-  const bundled = await bundleFunctions({ workDir, deploymentId: req.deploymentId, functions: planned, config: req.config, blobs: ctx.blobs, limits, log, signal });
+  const bundled = await bundleFunctions({ workDir, deploymentId: req.deploymentId, functions: planned, config: req.config, blobs: ctx.blobs, accountId: req.accountId, files: req.files, fromDisk: !plan.link, limits, log, signal });
   throwIfAborted(signal);
 
   const root = await chooseStaticRoot({ workDir, config: req.config, files: paths, buildRan: !!buildCommand, hasFunctions: apiFunctions.length > 0, server });

@@ -1,17 +1,21 @@
 import * as esbuild from "esbuild";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { assertKey, blobKeys, type BlobStore } from "../core/blobs/port.ts";
 import type { FerryConfig } from "../core/config/schema.ts";
-import type { BuiltFunction } from "../core/types.ts";
+import type { BuiltFunction, FileEntry, FunctionAsset } from "../core/types.ts";
 import type { PlannedFunction } from "./detect.ts";
 import { throwIfAborted, UserBuildError } from "./errors.ts";
 import { toBuildErrors, warningLines } from "./esbuild-errors.ts";
 import { formatBytes } from "./format.ts";
-import { functionConfigFor } from "./function-config.ts";
+import { functionConfigFor, functionFilesFor } from "./function-config.ts";
 import { checkBundleSize, type BundleLimits } from "./limits.ts";
 import { assertNoNativeAddons } from "./native-addons.ts";
 import { exportNames, mapSources } from "./bundle-info.ts";
 import { eachLimit } from "./concurrency.ts";
+import { createShipper } from "./shipped-files.ts";
+import { createTracer } from "./trace.ts";
+import { workPath } from "./workspace.ts";
+import { readFile } from "node:fs/promises";
 
 export const ENTRY = "index.mjs";
 const MAP = `${ENTRY}.map`;
@@ -34,6 +38,11 @@ export interface BundleOptions {
   functions: PlannedFunction[];
   config: FerryConfig;
   blobs: BlobStore;
+  accountId: string;
+  /** the upload (files a build did not change ship by their sha) */
+  files: FileEntry[];
+  /** an install or build command ran: shipped files are read from the workspace and hashed */
+  fromDisk: boolean;
   limits: BundleLimits;
   log: (line: string) => void;
   signal?: AbortSignal;
@@ -45,11 +54,18 @@ export interface BundleResult {
   inputs: Set<string>;
 }
 
+/** The folder of a function's folder its bundle goes in: its source's (`api/users/[id].ts` -> `api/users`), "" at the root. */
+export function bundleDir(source: string): string {
+  const dir = posix.dirname(source);
+  return dir === "." ? "" : dir;
+}
+
 /**
  * Bundles every function in one esbuild run (one parse of shared modules and node_modules) and
- * uploads each bundle under its artifact prefix. Exports and input files are read from the bundles
- * and their maps (see bundle-info.ts). Outputs are named in the workspace root so source
- * map `sources` read `api/hi.ts`, and are renamed to `index.mjs` on upload.
+ * uploads each bundle under its artifact prefix, with the files it reads beside it. Exports and
+ * input files are read from the bundles and their maps (see bundle-info.ts). Outputs are named in
+ * their source's folder, so `__dirname`, `import.meta.url` and the map's `sources` are those of
+ * the source, and renamed to `index.mjs` on upload (placed in that folder at run time).
  */
 export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult> {
   const { workDir, functions, log } = opts;
@@ -61,7 +77,8 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
       throw new UserBuildError([{ message: `${fn.source}: Ferry cannot store a function with this name; use letters, digits, spaces and - _ . [ ] in file names`, file: fn.source }]);
     }
   }
-  const outName = (i: number) => `__ferry_fn_${i}`;
+  const dirOf = (i: number) => posix.dirname(functions[i]!.source);
+  const outName = (i: number) => (dirOf(i) === "." ? `__ferry_fn_${i}` : `${dirOf(i)}/__ferry_fn_${i}`);
   let result: esbuild.BuildResult<{ write: false }>;
   try {
     result = await esbuild.build({
@@ -89,32 +106,48 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
   throwIfAborted(opts.signal);
   for (const line of warningLines(result.warnings)) log(line);
   const byPath = new Map(result.outputFiles.map((f) => [f.path, f.contents]));
+  const output = (i: number, ext: string) => byPath.get(join(workDir, ...`${outName(i)}${ext}`.split("/")));
   const built: BuiltFunction[] = new Array(functions.length);
-  const sizes: number[] = new Array(functions.length);
+  const sizes: { bundle: number; files: number; bytes: number }[] = new Array(functions.length);
   const inputs = new Set<string>();
-  for (let i = 0; i < functions.length; i++) {
-    const map = byPath.get(join(workDir, `${outName(i)}.mjs.map`));
-    if (map) for (const source of mapSources(map)) inputs.add(source);
-  }
+  // each map's `sources` are relative to its folder; app-relative here
+  const fnInputs = functions.map((_, i) => {
+    const map = output(i, ".mjs.map");
+    const own = map ? mapSources(map).map((src) => posix.normalize(posix.join(dirOf(i), src))).filter((src) => !src.startsWith("../")) : [];
+    for (const src of own) inputs.add(src);
+    return own;
+  });
   await assertNoNativeAddons(workDir, inputs);
 
+  const shipper = createShipper({ workDir, accountId: opts.accountId, files: opts.files, fromDisk: opts.fromDisk, blobs: opts.blobs, tracer: createTracer(workDir), log });
   await eachLimit(functions, 16, async (fn, i) => {
     throwIfAborted(opts.signal);
-    const js = byPath.get(join(workDir, `${outName(i)}.mjs`));
-    const map = byPath.get(join(workDir, `${outName(i)}.mjs.map`));
+    const js = output(i, ".mjs");
+    const map = output(i, ".mjs.map");
     if (!js || !map) throw new Error(`esbuild produced no output for ${fn.source}`);
-    const code = renameMapUrl(js, `${outName(i)}.mjs.map`);
-    sizes[i] = code.byteLength;
-    await checkBundleSize(fn.name, [code, map], opts.limits);
+    const dir = bundleDir(fn.source);
+    const placed = [ENTRY, MAP].map((f) => (dir ? `${dir}/${f}` : f));
+    const code = renameMapUrl(js, `${posix.basename(outName(i))}.mjs.map`);
+    const paths = await shipper.decide(fn, fnInputs[i]!, new Set(placed), functionFilesFor(fn.source, opts.config));
+    const shipped = await shipper.measure(paths);
+    sizes[i] = { bundle: code.byteLength, files: shipped.files.length, bytes: shipped.bytes };
+    const readShipped = (path: string) => () => readFile(workPath(workDir, path));
+    await checkBundleSize(fn.name, [code, map], opts.limits, shipped.files.map((f) => ({ size: f.size, read: readShipped(f.path) })));
     const prefix = blobKeys.artifactPrefix(opts.deploymentId, fn.name);
     await Promise.all([opts.blobs.put(`${prefix}/${ENTRY}`, code), opts.blobs.put(`${prefix}/${MAP}`, map)]);
+    const assets: FunctionAsset[] = [];
+    await eachLimit(shipped.files, 8, async (f) => {
+      throwIfAborted(opts.signal);
+      assets.push(await shipper.store(f));
+    });
+    assets.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     built[i] = {
       name: fn.name,
       route: fn.route,
       source: fn.source,
       handler: fn.handler,
       exports: await exportNames(code),
-      artifact: { prefix, entry: ENTRY, files: [ENTRY, MAP] },
+      artifact: { prefix, entry: ENTRY, files: [ENTRY, MAP], ...(dir ? { dir } : {}), ...(assets.length ? { assets } : {}) },
       config: functionConfigFor(fn.source, opts.config),
     };
   });
@@ -130,14 +163,16 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
   }
   built.forEach((fn, i) => {
     const exports = fn.handler === "server" ? "" : `, exports: ${fn.exports!.join(", ") || "(none)"}`;
-    log(`Bundled ${fn.name} -> ${fn.route} (${formatBytes(sizes[i]!)}${exports})`);
+    const { bundle, files, bytes } = sizes[i]!;
+    const beside = files ? `, ${files} file${files === 1 ? "" : "s"} beside it (${formatBytes(bytes)})` : "";
+    log(`Bundled ${fn.name} -> ${fn.route} (${formatBytes(bundle)}${exports}${beside})`);
   });
   return { functions: built, inputs };
 }
 
 const HANDLER_EXPORTS = new Set(["default", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
 
-/** Points the bundle's `//# sourceMappingURL=` comment (its last line) at `index.mjs.map`. */
+/** Points the bundle's `//# sourceMappingURL=` comment (its last line) at its map's final name. */
 function renameMapUrl(js: Uint8Array, from: string): Uint8Array {
   const buf = Buffer.from(js.buffer, js.byteOffset, js.byteLength);
   const marker = `//# sourceMappingURL=${from}`;

@@ -19,3 +19,24 @@ export function functionConfigFor(source: string, config: FerryConfig): Function
   }
   return out;
 }
+
+/** What a function ships besides what tracing finds: ferry.json `includeFiles` / `excludeFiles`. */
+export interface FunctionFiles {
+  includeFiles?: string;
+  excludeFiles?: string;
+}
+
+/**
+ * `includeFiles` and `excludeFiles` of one function (globs relative to the app root), merged the
+ * same way as the other settings: the last matching `functions` glob that sets one wins. They
+ * shape the build only, so they are not part of the stored FunctionConfig.
+ */
+export function functionFilesFor(source: string, config: FerryConfig): FunctionFiles {
+  const out: FunctionFiles = {};
+  for (const [glob, settings] of Object.entries(config.functions ?? {})) {
+    if (!picomatch.isMatch(source, glob, { dot: true })) continue;
+    if (settings.includeFiles !== undefined) out.includeFiles = settings.includeFiles;
+    if (settings.excludeFiles !== undefined) out.excludeFiles = settings.excludeFiles;
+  }
+  return out;
+}

@@ -44,6 +44,10 @@ async function bundleWorker(): Promise<WorkerFiles> {
     charset: "utf8",
     banner: { js: BANNER },
     define: { __dirname: "__ferryDirname", __filename: "__ferryFilename" },
+    // @vercel/nft reaches node-pre-gyp, whose test mocks and S3 publishing need packages that are
+    // not installed and never run while tracing; its bundled HTML page is loaded as text
+    external: ["nock", "mock-aws-s3", "aws-sdk"],
+    loader: { ".html": "text" },
     logLevel: "silent",
   });
   const dir = mkdtempSync(join(tmpdir(), "ferry-build-worker-"));

@@ -119,9 +119,26 @@ export interface BuiltFunction {
   handler: HandlerKind;
   /** export names of the entry (from the esbuild metafile), e.g. ["default"] or ["GET","POST"] */
   exports?: string[];
-  /** blob key prefix holding the bundle files; `entry` is relative to it */
-  artifact: { prefix: string; entry: string; files: string[] };
+  /**
+   * The function's folder is its app root (its working folder at run time, as a Lambda's task
+   * root). `files` are the bundle's, stored under `prefix` (`entry` is one of them) and placed in
+   * the folder `dir` of it, its source's folder (`api/users`), so paths relative to `__dirname`
+   * hold; absent: the root. `assets` are the app's files it reads at run time (traced,
+   * `includeFiles`, or a server app's whole folder), stored content-addressed like static files.
+   */
+  artifact: { prefix: string; entry: string; files: string[]; dir?: string; assets?: FunctionAsset[] };
   config: FunctionConfig;
+}
+
+/** A file shipped beside a function's bundle, at `path` relative to the app root. */
+export interface FunctionAsset {
+  path: string;
+  /** blob key holding the bytes (`files/<account>/<sha>`) */
+  key: string;
+  sha: string;
+  size: number;
+  /** kept executable (a script a server app runs) */
+  executable?: boolean;
 }
 
 export interface StaticFile {

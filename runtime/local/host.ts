@@ -6,7 +6,7 @@ import { FerryError, isFerryError } from "../../core/errors.ts";
 import type { FunctionHost, FunctionTarget, InvokeContext } from "../port.ts";
 import { Instance } from "./instance.ts";
 import type { LogSink } from "./logs.ts";
-import { createMaterializer } from "./materialize.ts";
+import { createMaterializer, entryPath } from "./materialize.ts";
 import { FunctionPool } from "./pool.ts";
 import type { Sandbox } from "../../sandbox/port.ts";
 import { defaultSandbox } from "../../sandbox/default.ts";
@@ -101,7 +101,7 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
             fnName: fn.name,
             kind: fn.handler,
             dir,
-            entry: fn.artifact.entry,
+            entry: entryPath(fn),
             memoryMb: positive(fn.config?.memory, DEFAULTS.memory),
             concurrency,
             env: target.env,

@@ -16,11 +16,16 @@ export function functionDir(cacheDir: string, deploymentId: string, fnName: stri
   return join(cacheDir, deploymentId, createHash("sha1").update(fnName).digest("hex").slice(0, 16));
 }
 
+/** The entry's path in the function's folder (its bundle sits in its source's folder). */
+export const entryPath = (fn: BuiltFunction) => (fn.artifact.dir ? `${confinePath(fn.artifact.dir)}/${fn.artifact.entry}` : fn.artifact.entry);
+
 /**
- * Writes a function's artifact files to disk once and returns the folder. The files go to a
- * temp folder renamed into place, so a half-written bundle is never run; concurrent first
- * requests in this process share one promise, and a race with another process loses to
- * whichever rename landed first (artifacts are immutable, so both are identical).
+ * Writes a function's folder to disk once and returns it: its bundle files (in `artifact.dir`)
+ * and the app files shipped beside them (`artifact.assets`), each at its path from the app root,
+ * so the folder is the function's app root at run time. The files go to a temp folder renamed into place, so a
+ * half-written folder is never run; concurrent first requests in this process share one promise,
+ * and a race with another process loses to whichever rename landed first (artifacts are
+ * immutable, so both are identical).
  */
 export function createMaterializer(blobs: BlobStore, cacheDir: string) {
   const pending = new Map<string, Promise<string>>();
@@ -28,18 +33,22 @@ export function createMaterializer(blobs: BlobStore, cacheDir: string) {
   async function write(deploymentId: string, fn: BuiltFunction, dir: string): Promise<string> {
     if (await pathExists(dir)) return dir;
     const tmp = join(cacheDir, deploymentId, `.tmp-${randomId(10)}`);
+    const bundleDir = fn.artifact.dir ? `${confinePath(fn.artifact.dir)}/` : "";
+    const bundle = fn.artifact.files.map((file) => {
+      const rel = confinePath(file);
+      return { rel: `${bundleDir}${rel}`, key: `${fn.artifact.prefix}/${rel}`, mode: 0o644 };
+    });
+    const taken = new Set(bundle.map((b) => b.rel));
+    const assets = (fn.artifact.assets ?? []).map((a) => ({ rel: confinePath(a.path), key: a.key, mode: a.executable ? 0o755 : 0o644 })).filter((a) => !taken.has(a.rel));
     try {
-      await Promise.all(
-        fn.artifact.files.map(async (file) => {
-          const rel = confinePath(file);
-          const key = `${fn.artifact.prefix}/${rel}`;
-          const bytes = await blobs.get(key);
-          if (!bytes) throw new FerryError("artifact_missing", `artifact file ${key} of ${deploymentId} is missing`, 502);
-          const target = join(tmp, ...rel.split("/"));
-          await mkdir(dirname(target), { recursive: true });
-          await writeFile(target, bytes);
-        }),
-      );
+      await eachLimit([...bundle, ...assets], 16, async ({ rel, key, mode }) => {
+        const bytes = await blobs.get(key);
+        if (!bytes) throw new FerryError("artifact_missing", `artifact file ${key} of ${deploymentId} is missing`, 502);
+        const target = join(tmp, ...rel.split("/"));
+        await mkdir(dirname(target), { recursive: true });
+        // `wx`: a path that is a folder prefix of another (a broken output) fails instead of being overwritten
+        await writeFile(target, bytes, { mode, flag: "wx" });
+      });
       try {
         await rename(tmp, dir);
       } catch (e) {
@@ -50,6 +59,15 @@ export function createMaterializer(blobs: BlobStore, cacheDir: string) {
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
+  }
+
+  /** Runs `work` over `items`, at most `limit` at a time (thousands of shipped files must not open thousands of files at once). */
+  async function eachLimit<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    const run = async () => {
+      while (next < items.length) await work(items[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
   }
 
   return {

@@ -21,7 +21,7 @@ describe("api functions", () => {
     expect(fns["api/users/[id]"]!.config).toEqual({ memory: 512, maxDuration: 30, maxConcurrency: 10 });
     expect(fns["api/boom"]!.config).toEqual({ memory: 1024, maxDuration: 5, maxConcurrency: 2 });
     const id = fns["api/users/[id]"]!;
-    expect(id.artifact).toEqual({ prefix: blobKeys.artifactPrefix(run.request.deploymentId, "api/users/[id]"), entry: "index.mjs", files: ["index.mjs", "index.mjs.map"] });
+    expect(id.artifact).toEqual({ prefix: blobKeys.artifactPrefix(run.request.deploymentId, "api/users/[id]"), entry: "index.mjs", files: ["index.mjs", "index.mjs.map"], dir: "api/users" });
 
     // top-level non-code files are static; code, config and bundled files are not
     expect(out.static.map((f) => f.path).sort()).toEqual(["index.html", "style.css"]);
@@ -42,7 +42,8 @@ describe("api functions", () => {
     const fn = expectSuccess(run).functions.find((f) => f.name === "api/boom")!;
     const entry = await materializeFunction(run.blobs, fn);
     const map = JSON.parse(await readFile(`${entry}.map`, "utf8")) as { sources: string[]; sourcesContent: string[] };
-    expect(map.sources).toEqual(["api/boom.ts"]);
+    // the map sits beside the bundle in api/, as the source does
+    expect(map.sources).toEqual(["boom.ts"]);
     expect(map.sourcesContent[0]).toContain("boom from api/boom.ts");
     const r = await invokeBuilt(entry, "http://x.test/api/boom");
     expect(r.stderr).toMatch(/api\/boom\.ts:3:9/);

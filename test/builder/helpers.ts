@@ -89,16 +89,18 @@ export function expectSuccess(run: BuildRun) {
   return run.result.output;
 }
 
-/** Writes a function's artifact files into a fresh folder, as a function host does; returns the entry's path. */
+/** Writes a function's folder (its bundle in `artifact.dir`, the files shipped beside it) into a fresh folder, as a function host does; returns the entry's path. */
 export async function materializeFunction(blobs: BlobStore, fn: BuiltFunction): Promise<string> {
   const dir = await tempDir("ferry-fn-");
-  for (const f of fn.artifact.files) {
-    const bytes = await blobs.get(`${fn.artifact.prefix}/${f}`);
-    if (!bytes) throw new Error(`missing artifact file ${fn.artifact.prefix}/${f}`);
-    await mkdir(dirname(join(dir, f)), { recursive: true });
-    await writeFile(join(dir, f), bytes);
+  const place = (f: string) => join(dir, fn.artifact.dir ?? "", f);
+  const files = [...fn.artifact.files.map((f) => ({ key: `${fn.artifact.prefix}/${f}`, to: place(f) })), ...(fn.artifact.assets ?? []).map((a) => ({ key: a.key, to: join(dir, a.path) }))];
+  for (const { key, to } of files) {
+    const bytes = await blobs.get(key);
+    if (!bytes) throw new Error(`missing artifact file ${key}`);
+    await mkdir(dirname(to), { recursive: true });
+    await writeFile(to, bytes);
   }
-  return join(dir, fn.artifact.entry);
+  return place(fn.artifact.entry);
 }
 
 export interface NodeRun {
