@@ -14,6 +14,7 @@ import { exportNames, mapSources } from "./bundle-info.ts";
 import { eachLimit } from "./concurrency.ts";
 import { createShipper } from "./shipped-files.ts";
 import { createTracer } from "./trace.ts";
+import { ownLocationPlugin, ROOT_BANNER, setAppRoot } from "./module-location.ts";
 import { workPath } from "./workspace.ts";
 import { readFile } from "node:fs/promises";
 
@@ -79,33 +80,36 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
   }
   const dirOf = (i: number) => posix.dirname(functions[i]!.source);
   const outName = (i: number) => (dirOf(i) === "." ? `__ferry_fn_${i}` : `${dirOf(i)}/__ferry_fn_${i}`);
-  let result: esbuild.BuildResult<{ write: false }>;
-  try {
-    result = await esbuild.build({
-      absWorkingDir: workDir,
-      entryPoints: functions.map((f, i) => ({ in: `./${f.source}`, out: outName(i) })),
-      outdir: workDir,
-      outExtension: { ".js": ".mjs" },
-      bundle: true,
-      platform: "node",
-      target: "node20",
-      format: "esm",
-      write: false,
-      sourcemap: "linked",
-      sourcesContent: true,
-      charset: "utf8",
-      banner: { js: BANNER },
-      define: { __dirname: "__ferryDirname", __filename: "__ferryFilename" },
-      logLevel: "silent",
-    });
-  } catch (e) {
-    const failure = e as esbuild.BuildFailure;
-    if (Array.isArray(failure.errors) && failure.errors.length) throw new UserBuildError(toBuildErrors(failure.errors));
-    throw e;
-  }
+  const run = async (plugins: esbuild.Plugin[]) => {
+    try {
+      return await esbuild.build({
+        absWorkingDir: workDir,
+        entryPoints: functions.map((f, i) => ({ in: `./${f.source}`, out: outName(i) })),
+        outdir: workDir,
+        outExtension: { ".js": ".mjs" },
+        bundle: true,
+        platform: "node",
+        target: "node20",
+        format: "esm",
+        write: false,
+        sourcemap: "linked",
+        sourcesContent: true,
+        charset: "utf8",
+        banner: { js: `${BANNER} ${ROOT_BANNER}` },
+        define: { __dirname: "__ferryDirname", __filename: "__ferryFilename" },
+        logLevel: "silent",
+        plugins,
+      });
+    } catch (e) {
+      const failure = e as esbuild.BuildFailure;
+      if (Array.isArray(failure.errors) && failure.errors.length) throw new UserBuildError(toBuildErrors(failure.errors));
+      throw e;
+    }
+  };
+  let result = await run([]);
   throwIfAborted(opts.signal);
   for (const line of warningLines(result.warnings)) log(line);
-  const byPath = new Map(result.outputFiles.map((f) => [f.path, f.contents]));
+  let byPath = new Map(result.outputFiles.map((f) => [f.path, f.contents]));
   const output = (i: number, ext: string) => byPath.get(join(workDir, ...`${outName(i)}${ext}`.split("/")));
   const built: BuiltFunction[] = new Array(functions.length);
   const sizes: { bundle: number; files: number; bytes: number }[] = new Array(functions.length);
@@ -119,7 +123,24 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
   });
   await assertNoNativeAddons(workDir, inputs);
 
-  const shipper = createShipper({ workDir, accountId: opts.accountId, files: opts.files, fromDisk: opts.fromDisk, blobs: opts.blobs, tracer: createTracer(workDir), log });
+  // modules outside their function's folder that use their own location get it (module-location.ts):
+  // a second esbuild run, only when some module needs it
+  const tracer = createTracer(workDir);
+  const elsewhere = new Set<string>();
+  await Promise.all(
+    fnInputs.flatMap((own, i) =>
+      own.filter((m) => posix.dirname(m) !== (dirOf(i) === "." ? "." : dirOf(i))).map(async (m) => {
+        if (await tracer.usesOwnLocation(m)) elsewhere.add(m);
+      }),
+    ),
+  );
+  if (elsewhere.size) {
+    throwIfAborted(opts.signal);
+    result = await run([ownLocationPlugin(workDir, [...elsewhere])]);
+    byPath = new Map(result.outputFiles.map((f) => [f.path, f.contents]));
+  }
+
+  const shipper = createShipper({ workDir, accountId: opts.accountId, files: opts.files, fromDisk: opts.fromDisk, blobs: opts.blobs, tracer, log });
   await eachLimit(functions, 16, async (fn, i) => {
     throwIfAborted(opts.signal);
     const js = output(i, ".mjs");
@@ -127,7 +148,7 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
     if (!js || !map) throw new Error(`esbuild produced no output for ${fn.source}`);
     const dir = bundleDir(fn.source);
     const placed = [ENTRY, MAP].map((f) => (dir ? `${dir}/${f}` : f));
-    const code = renameMapUrl(js, `${posix.basename(outName(i))}.mjs.map`);
+    const code = setAppRoot(renameMapUrl(js, `${posix.basename(outName(i))}.mjs.map`), dir);
     const paths = await shipper.decide(fn, fnInputs[i]!, new Set(placed), functionFilesFor(fn.source, opts.config));
     const shipped = await shipper.measure(paths);
     sizes[i] = { bundle: code.byteLength, files: shipped.files.length, bytes: shipped.bytes };

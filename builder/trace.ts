@@ -12,6 +12,7 @@ import * as esbuild from "esbuild";
 // nft can compute, so most modules of a large app are never parsed twice.
 
 const MAY_NAME_FILES = /__dirname|__filename|process\.cwd|import\.meta|require\.resolve|\bresolve\s*\(/;
+const OWN_LOCATION = /\b__dirname\b|\b__filename\b|import\.meta\.(?:url|dirname|filename)\b/;
 const TRACEABLE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
 const TS_LOADER: Record<string, esbuild.Loader> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".jsx": "jsx" };
 
@@ -27,11 +28,19 @@ const NONE: ModuleReads = { assets: [], missing: [] };
 export interface Tracer {
   /** What one module (a path relative to the app root) reads; analysed once per build. */
   reads(module: string): Promise<ModuleReads>;
+  /** Whether the module uses its own location (`__dirname`, `__filename`, `import.meta.url`). */
+  usesOwnLocation(module: string): Promise<boolean>;
 }
 
 /** A tracer for one workspace: `process.cwd()` is the app root at run time, as on Vercel. */
 export function createTracer(workDir: string): Tracer {
   const done = new Map<string, Promise<ModuleReads>>();
+  const sources = new Map<string, Promise<Buffer | null>>();
+  const sourceOf = (module: string) => {
+    let p = sources.get(module);
+    if (!p) sources.set(module, (p = readFile(join(workDir, module)).catch(() => null)));
+    return p;
+  };
   const analysisCache = {};
   // which module a failed stat belongs to: nft checks an asset's existence with one stat and
   // drops it silently when missing; that stat is the only one made while analysing (no resolving)
@@ -44,7 +53,7 @@ export function createTracer(workDir: string): Tracer {
 
   async function analyse(module: string): Promise<ModuleReads> {
     const abs = join(workDir, module);
-    const source = await readFile(abs).catch(() => null);
+    const source = await sourceOf(module);
     if (!source || !MAY_NAME_FILES.test(source.toString("latin1"))) return NONE;
     const missing = new Set<string>();
     const result = await current.run(missing, () =>
@@ -86,6 +95,11 @@ export function createTracer(workDir: string): Tracer {
       let p = done.get(module);
       if (!p) done.set(module, (p = analyse(module)));
       return p;
+    },
+    async usesOwnLocation(module) {
+      if (!TRACEABLE.test(module)) return false;
+      const source = await sourceOf(module);
+      return !!source && OWN_LOCATION.test(source.toString("latin1"));
     },
   };
 }

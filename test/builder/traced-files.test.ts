@@ -80,7 +80,7 @@ describe("files a function reads at run time", () => {
   it("a module in another folder reads by its own __dirname, not the bundle's", async () => {
     const r = await served.get("api/nested/deep", "/api/nested/deep");
     expect(r.status, r.text).toBe(200);
-    expect(JSON.parse(r.text)).toEqual({ greeting: "hello from data/x.json" });
+    expect(JSON.parse(r.text)).toEqual({ greeting: "hello from data/x.json", meta: "hello from data/x.json" });
   });
 
   it("includeFiles ships files no tracer can see (a computed folder)", async () => {
