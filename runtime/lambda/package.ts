@@ -11,11 +11,13 @@ export const MAX_ZIP_BYTES = 50 * 1024 * 1024;
 const here = new URL(".", import.meta.url);
 let runtimeFiles: Promise<ZipEntry[]> | undefined;
 
-/** The bootstrap files every zip carries (read once from this folder). */
+/** The bootstrap files every zip carries, read once: from this folder in the repository, or
+ * from beside the bundled platform code (cdk/bundle.ts copies them there). */
 function bootstrapFiles(): Promise<ZipEntry[]> {
+  const first = (...names: string[]) => readFile(new URL(names[0]!, here)).catch(() => readFile(new URL(names[1]!, here)));
   runtimeFiles ??= Promise.all([
-    readFile(new URL("bootstrap.mjs", here)).then((data) => ({ path: "ferry-runtime.mjs", data })),
-    readFile(new URL("../local/child-helpers.mjs", here)).then((data) => ({ path: "ferry-node-helpers.mjs", data })),
+    first("bootstrap.mjs", "ferry-runtime.mjs").then((data) => ({ path: "ferry-runtime.mjs", data })),
+    first("ferry-node-helpers.mjs", "../local/child-helpers.mjs").then((data) => ({ path: "ferry-node-helpers.mjs", data })),
   ]);
   return runtimeFiles;
 }

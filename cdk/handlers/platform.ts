@@ -1,0 +1,55 @@
+// What every Lambda of the stack builds from its environment (set by cdk/stack.ts): the same
+// metadata, blob store and encryptor the embedded platform wires, pointed at DynamoDB, S3 and KMS.
+import { KMSClient } from "@aws-sdk/client-kms";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { S3Client } from "@aws-sdk/client-s3";
+import { fromEnv } from "@aws-sdk/credential-provider-env";
+import { createS3BlobStore } from "../../core/blobs/s3.ts";
+import { createKmsEncryptor } from "../../core/crypto/kms.ts";
+import type { LogEntry, LogStore } from "../../core/logs/port.ts";
+import { createMetadata } from "../../core/metadata/repository.ts";
+import { createDocClient } from "../../core/metadata/table.ts";
+import { createIamClient } from "../../runtime/lambda/iam.ts";
+import { createLambdaHost } from "../../runtime/lambda/host.ts";
+import { createProjectRoles } from "../../runtime/lambda/roles.ts";
+
+export const need = (name: string): string => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set (the stack sets it)`);
+  return v;
+};
+
+export function platformFromEnv() {
+  const region = need("AWS_REGION");
+  const doc = createDocClient({ region });
+  const metadata = createMetadata(doc, need("FERRY_TABLE"));
+  const blobs = createS3BlobStore(new S3Client({ region }), need("FERRY_BUCKET"));
+  const encryptor = createKmsEncryptor({ kms: new KMSClient({ region }), keyId: need("FERRY_KMS_KEY") });
+  return { region, metadata, blobs, encryptor, domain: need("FERRY_DOMAIN") };
+}
+
+/** The function host as the router (invoke) and the build coordinator (deploy) use it. */
+export function lambdaHostFromEnv(p: ReturnType<typeof platformFromEnv>) {
+  const prefix = process.env.FERRY_FUNCTION_PREFIX || "ferry";
+  const roles = createProjectRoles({
+    iam: createIamClient({ credentials: fromEnv() }),
+    region: p.region,
+    accountId: need("FERRY_ACCOUNT_ID"),
+    functionPrefix: prefix,
+    boundaryArn: process.env.FERRY_FUNCTION_BOUNDARY,
+    tags: { "ferry:platform": need("FERRY_STACK") },
+  });
+  return createLambdaHost({ lambda: new LambdaClient({ region: p.region }), blobs: p.blobs, roles, namePrefix: prefix, tags: { "ferry:platform": need("FERRY_STACK") } });
+}
+
+/**
+ * Runtime logs on AWS are what Lambda writes to CloudWatch Logs for each function. Reading them
+ * back for `ferry logs` needs the CloudWatch Logs client, which this project does not depend on
+ * yet: until it does, the API answers with no entries rather than pretending.
+ */
+export const cloudWatchOnlyLogs: LogStore = {
+  append: (_e: LogEntry) => {},
+  query: async () => [],
+  follow: () => () => {},
+  close: async () => {},
+};
