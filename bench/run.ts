@@ -2,6 +2,7 @@ import { benchBuilder } from "./builder.ts";
 import { benchColdStart, benchRouter } from "./router.ts";
 import { benchIdleApps } from "./idle.ts";
 import { benchSandboxWarm } from "./sandbox.ts";
+import { benchCli } from "./cli.ts";
 import type { BenchResult } from "./stats.ts";
 
 // `npm run bench [name...]`: each benchmark measures Ferry against a baseline in the same run and
@@ -14,6 +15,7 @@ const benches: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   "cold-start": () => benchColdStart(),
   sandbox: () => benchSandboxWarm(),
   "idle-apps": () => benchIdleApps(),
+  cli: () => benchCli(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
