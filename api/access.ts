@@ -31,6 +31,7 @@ export const ROUTES: RouteAccess[] = [
   { method: "GET", path: "/v1/whoami", access: "token" },
   { method: "POST", path: "/v1/files", access: "deployments" },
   { method: "PUT", path: "/v1/files", access: "deployments" },
+  { method: "POST", path: "/v1/files/batch", access: "deployments" },
   { method: "GET", path: "/v1/deployments", access: "deployments" },
   { method: "POST", path: "/v1/deployments", access: "deployments", body: deployBodySchema, fileList: true },
   { method: "GET", path: "/v1/deployments/:idOrHost", access: "deployments" },

@@ -64,6 +64,10 @@ export function openApiDocument(limits: ApiDeps["limits"] = DEFAULT_LIMITS): Doc
       op["x-ferry-body-limit"] = limits.maxFileSize;
       op.description += ` At most ${limits.maxFileSize} bytes (413 file_too_large), streamed to the blob store.`;
     }
+    if (path === "/v1/files/batch") {
+      op["x-ferry-file-limit"] = limits.maxFileSize;
+      op.description += ` Each file at most ${limits.maxFileSize} bytes (413 file_too_large naming its frame), at most ${limits.maxFiles} files a batch; the body is streamed, each file to the blob store as it arrives.`;
+    }
   }
   for (const [path, ops] of Object.entries(paths)) {
     for (const method of Object.keys(ops)) {
@@ -125,6 +129,15 @@ function baseDocument() {
         put: op("Same as POST", { 200: ok("already stored"), 201: ok("stored") }, {
           parameters: [{ name: "x-ferry-digest", in: "header", required: true, schema: { type: "string", pattern: "^[0-9a-f]{40}$" } }],
           requestBody: { required: true, content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
+        }),
+      },
+      "/v1/files/batch": {
+        post: op("Upload many files in one request; each is checked, deduplicated and stored on its own", {
+          200: ok("every file stored or already there, in frame order", { type: "object", required: ["files"], properties: { files: { type: "array", items: { type: "object", required: ["sha", "size", "existed"], properties: { sha: { type: "string" }, size: { type: "integer" }, existed: { type: "boolean" } } } } } }),
+          400: ok("digest_mismatch: `failed` lists the files whose bytes did not hash to their digest (nothing of them was stored; the others were) and `files` every file's result; invalid_batch: a frame could not be read, named with its number and byte offset", ref("Error")),
+        }, {
+          description: "The body is one frame per file: `<sha1 as 40 lower-case hex> <size in bytes>\\n` followed by exactly that many bytes, frame after frame to the end of the body (`content-type: application/x-ferry-batch`). Files of a mismatched digest are refused one by one; a frame that cannot be read ends the request, keeping the files before it.",
+          requestBody: { required: true, content: { "application/x-ferry-batch": { schema: { type: "string", format: "binary" } } } },
         }),
       },
       "/v1/deployments": {

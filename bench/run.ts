@@ -3,6 +3,7 @@ import { benchColdStart, benchRouter } from "./router.ts";
 import { benchIdleApps } from "./idle.ts";
 import { benchSandboxWarm } from "./sandbox.ts";
 import { benchCli } from "./cli.ts";
+import { benchDeployFiles } from "./deploy-files.ts";
 import type { BenchResult } from "./stats.ts";
 
 // `npm run bench [name...]`: each benchmark measures Ferry against a baseline in the same run and
@@ -16,6 +17,7 @@ const benches: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   sandbox: () => benchSandboxWarm(),
   "idle-apps": () => benchIdleApps(),
   cli: () => benchCli(),
+  "deploy-files": () => benchDeployFiles(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -1,12 +1,12 @@
-import type { Client } from "./client.ts";
+import type { ApiResponse, Client } from "./client.ts";
 
 export type BuildEvent = { type: "log"; ts: number; text: string } | { type: "state"; ts: number; state: string; message?: string };
 
 /** Calls `onLine` with each non-empty line of an NDJSON response as it arrives. */
-export async function eachLine(res: Response, onLine: (line: string) => void) {
+export async function eachLine(res: ApiResponse, onLine: (line: string) => void) {
   const decoder = new TextDecoder();
   let buf = "";
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of res.body) {
     buf += decoder.decode(chunk, { stream: true });
     let nl: number;
     while ((nl = buf.indexOf("\n")) >= 0) {

@@ -58,4 +58,5 @@ export async function storeUpload(opts: {
   return { sha: digest, size, existed: false };
 }
 
-const tooLarge = (max: number) => new FerryError("file_too_large", `file is larger than the upload limit of ${max} bytes`, 413, { limit: max });
+export const tooLarge = (max: number, details: Record<string, unknown> = {}) =>
+  new FerryError("file_too_large", `${details.frame ? `frame ${details.frame}: ` : ""}file is larger than the upload limit of ${max} bytes`, 413, { limit: max, ...details });

@@ -1,14 +1,14 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { projectOf } from "../project.ts";
-import { openAsBlob } from "node:fs";
 import { defineCommand } from "citty";
 import { collectFlag, commonArgs, parseKeyValues } from "../args.ts";
-import { ApiError, createClient, type Client } from "../client.ts";
+import { ApiError, createClient } from "../client.ts";
 import { resolveTarget } from "../config.ts";
-import { hashFiles, listAppFiles, type LocalFile } from "../files.ts";
+import { hashFiles, listAppFiles } from "../files.ts";
+import { uploadMissing } from "../upload.ts";
 import { CliError, type Io } from "../io.ts";
-import { formatBytes, progressBar } from "../progress.ts";
+import { formatBytes } from "../progress.ts";
 import { streamEvents, timeOf } from "../events.ts";
 
 export interface PublicDeployment {
@@ -28,28 +28,6 @@ async function projectName(dir: string, flag: string | undefined) {
   if (flag) return flag;
   const p = await projectOf(dir);
   return p.fromConfig ? undefined : p.name;
-}
-
-async function uploadMissing(io: Io, client: Client, files: LocalFile[], missing: string[]) {
-  const bySha = new Map(files.map((f) => [f.sha, f]));
-  const todo = missing.map((sha) => bySha.get(sha)).filter((f): f is LocalFile => !!f);
-  const total = todo.reduce((n, f) => n + f.size, 0);
-  const bar = progressBar(io, `Uploading ${todo.length} file${todo.length === 1 ? "" : "s"}`, total);
-  let sent = 0;
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(4, todo.length) }, async () => {
-      while (next < todo.length) {
-        const f = todo[next++]!;
-        const body = await openAsBlob(f.abs);
-        await client.request("POST", "/v1/files", { body, headers: { "x-ferry-digest": f.sha, "content-type": "application/octet-stream", "content-length": String(f.size) } });
-        sent += f.size;
-        bar.update(sent);
-      }
-    }),
-  );
-  bar.done();
-  return total;
 }
 
 export async function deploy(io: Io, rawArgs: string[], args: { dir?: string; prod?: boolean; name?: string; force?: boolean; json?: boolean; api?: string; token?: string }) {
