@@ -138,3 +138,29 @@ describe("includeFiles, excludeFiles and limits", () => {
     expect(logs).toContain("Warning: api/missing.js reads data/missing.json, which is not in the upload");
   }, 60_000);
 });
+
+describe("a server app ships its whole folder", () => {
+  let run: BuildRun;
+  let served: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    run = await buildDir(fixture("express-app"));
+    served = await serve(run);
+  }, 180_000);
+  afterAll(() => served?.host.close());
+
+  it("with its views, static files and data, minus sources, packages, ferry.json and .env", () => {
+    const fn = fnOf(served.out, "server");
+    expect(fn.artifact.dir).toBeUndefined();
+    expect(shipped(fn)).toEqual(["data/config.json", "package-lock.json", "package.json", "static/css/site.css", "static/index.html", "views/hello.html", "views/partials/header.html"]);
+  });
+
+  it("renders views/ templates with an app.engine reading files, and serves express.static('static')", async () => {
+    const page = await served.get("server", "/hello/Ada");
+    expect(page.status, page.text).toBe(200);
+    expect(page.text).toBe("<!doctype html>\n<h1>Runtime files</h1>\n\n<p>Hello, Ada!</p>\n");
+    expect(await served.get("server", "/css/site.css")).toEqual({ status: 200, text: "body { color: teal; }\n" });
+    expect(await served.get("server", "/")).toEqual({ status: 200, text: "<!doctype html><p>static index</p>\n" });
+    expect(JSON.parse((await served.get("server", "/config")).text)).toEqual({ region: "embedded", features: ["views", "static"] });
+    expect(JSON.parse((await served.get("server", "/private")).text)).toEqual({ ferryJson: false, dotenv: false, nodeModules: false, source: false });
+  });
+});
