@@ -4,6 +4,7 @@ import type { ApiDeps, ApiEnv } from "./types.ts";
 import { requireScope, type Scope } from "./services/tokens.ts";
 import { decodeJson, deploymentBodyLimit, JSON_BODY_LIMIT, readLimited, validateBody } from "./body.ts";
 import { aliasBodySchema, deployBodySchema, envBodySchema, tokenBodySchema } from "./bodies.ts";
+import { gitSettingsBodySchema } from "./services/git-meta.ts";
 
 /** `public`: no token; `token`: any valid token; otherwise the scope a token needs (`*` holds all). */
 export type Access = "public" | "token" | Scope;
@@ -54,6 +55,8 @@ export const ROUTES: RouteAccess[] = [
   { method: "GET", path: "/v1/tokens", access: "tokens" },
   { method: "POST", path: "/v1/tokens", access: "tokens", body: tokenBodySchema },
   { method: "DELETE", path: "/v1/tokens/:id", access: "tokens" },
+  { method: "GET", path: "/v1/projects/:name/git", access: "deployments" },
+  { method: "PUT", path: "/v1/projects/:name/git", access: "deployments", body: gitSettingsBodySchema },
 ];
 
 export const bodyLimitOf = (route: RouteAccess, limits: ApiDeps["limits"]) => (route.fileList ? deploymentBodyLimit(limits.maxFiles) : JSON_BODY_LIMIT);

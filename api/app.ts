@@ -16,7 +16,8 @@ import { tokenRoutes } from "./routes/tokens.ts";
 import { cronRoutes } from "./routes/crons.ts";
 import { gitDeployService } from "./services/git-deploy.ts";
 import { gitPushService } from "./services/git-push.ts";
-import { gitRemoteRoutes } from "./routes/git.ts";
+import { gitRemoteRoutes, gitSettingsRoutes } from "./routes/git.ts";
+import { gitSettingsService } from "./services/git-settings.ts";
 import { openApiDocument } from "./openapi.ts";
 import { guard, ROUTES } from "./access.ts";
 
@@ -57,6 +58,7 @@ export function createApi(deps: ApiDeps) {
   app.route("/v1/aliases", aliasRoutes(aliases));
   app.route("/v1/projects", projectRoutes(deps, aliases));
   app.route("/v1/projects", envRoutes(envs));
+  app.route("/v1/projects", gitSettingsRoutes(gitSettingsService(deps)));
   app.route("/v1/projects", cronRoutes(deps));
   app.route("/v1/stores", storeRoutes(stores));
   app.route("/v1/tokens", tokenRoutes(deps.metadata));

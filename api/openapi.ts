@@ -32,6 +32,7 @@ const SCOPE_TEXT: Record<Access, string> = {
   stores: "Scope: `stores`.",
   tokens: "Scope: `tokens`.",
   logs: "Scope: `logs`.",
+  webhooks: "Scope: `webhooks`.",
 };
 
 type Operation = Record<string, unknown> & { description?: string; responses: Record<string, unknown> };
@@ -196,6 +197,10 @@ function baseDocument() {
         post: op("Create a token; its secret is returned once", { 201: ok("token") }, body({ type: "object", properties: { name: { type: "string" }, scopes: { type: "array", items: { type: "string" } } } })),
       },
       "/v1/tokens/{id}": { delete: op("Revoke a token", { 200: ok("revoked") }, { parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }] }) },
+      "/v1/projects/{name}/git": {
+        get: op("The project's git settings: remote path, production branch, linked repository", { 200: ok("git settings") }, { parameters: [nameParam] }),
+        put: op("Set the production branch and/or link a repository (`linkedUrl`, null unlinks); linking returns the provider webhook secret once", { 200: ok("git settings") }, { parameters: [nameParam] }),
+      },
     },
   };
 }

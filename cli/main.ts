@@ -6,6 +6,7 @@ import { checkArgs, closest } from "./strict.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import { envCommand, storesCommand } from "./commands/env.ts";
 import { logsCommand } from "./commands/logs.ts";
+import { gitCommand } from "./commands/git.ts";
 import { cronsCommand } from "./commands/crons.ts";
 import { loginCommand, tokensCommand } from "./commands/tokens.ts";
 import { aliasCommand, inspectCommand, lsCommand, promoteCommand, rmCommand, rollbackCommand, whoamiCommand } from "./commands/manage.ts";
@@ -35,6 +36,7 @@ export async function runCli(rawArgs: string[], io: Io = processIo()): Promise<n
     tokens: tokensCommand(io, exit),
     login: loginCommand(io, exit),
     stores: storesCommand(io, exit),
+    git: gitCommand(io, exit),
     crons: cronsCommand(io, exit),
   };
   const root = defineCommand({ meta: { name: "ferry", version: VERSION, description: "Deploy apps to your own Ferry platform" }, subCommands: commands });

@@ -6,6 +6,9 @@ import type { HookServer } from "../../git/hook-server.ts";
 import type { ApiDeps, ApiEnv } from "../types.ts";
 import { requireScope, verifyToken, type AuthContext } from "../services/tokens.ts";
 import type { gitPushService } from "../services/git-push.ts";
+import type { gitSettingsService } from "../services/git-settings.ts";
+import { jsonBody } from "../access.ts";
+import { gitSettingsBodySchema } from "../services/git-meta.ts";
 
 /**
  * `/git/<project>.git/...`: the project's git remote (smart HTTP, Basic auth with a token as
@@ -39,5 +42,14 @@ export function gitRemoteRoutes(deps: ApiDeps & { git: { root: string; hooks: Ho
       throw e;
     }
   });
+  return app;
+}
+
+/** `/v1/projects/:name/git`: the production branch and the linked repository. */
+export function gitSettingsRoutes(settings: ReturnType<typeof gitSettingsService>) {
+  const app = new Hono<ApiEnv>();
+  // scopes and bodies: see access.ts
+  app.get("/:name/git", async (c) => c.json(await settings.get(c.get("auth"), c.req.param("name"))));
+  app.put("/:name/git", async (c) => c.json(await settings.update(c.get("auth"), c.req.param("name"), jsonBody(c, gitSettingsBodySchema))));
   return app;
 }

@@ -9,3 +9,9 @@ export const gitMetaSchema = z.strictObject({
   dirty: z.boolean().optional(),
   repo: z.string().max(1024).optional(),
 });
+
+/** `PUT /v1/projects/:name/git`: the production branch, and the repository to link (null unlinks). */
+export const gitSettingsBodySchema = z.strictObject({
+  productionBranch: z.string().optional(),
+  linkedUrl: z.string().max(1024).nullable().optional(),
+});

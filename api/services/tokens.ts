@@ -4,7 +4,7 @@ import { randomId, sha256 } from "../../core/ids.ts";
 import type { Metadata } from "../../core/metadata/repository.ts";
 import type { TokenRecord } from "../../core/types.ts";
 
-export const ALL_SCOPES = ["deployments", "aliases", "env", "stores", "tokens", "logs"] as const;
+export const ALL_SCOPES = ["deployments", "aliases", "env", "stores", "tokens", "logs", "webhooks"] as const;
 export type Scope = (typeof ALL_SCOPES)[number];
 const TOKEN_PREFIX = "fry_";
 

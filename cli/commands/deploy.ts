@@ -10,6 +10,8 @@ import { uploadMissing } from "../upload.ts";
 import { CliError, type Io } from "../io.ts";
 import { formatBytes } from "../progress.ts";
 import { streamEvents, timeOf } from "../events.ts";
+import { workTreeGit } from "../git-info.ts";
+import type { GitMeta } from "../../core/types.ts";
 
 export interface PublicDeployment {
   id: string;
@@ -21,6 +23,7 @@ export interface PublicDeployment {
   errorMessage?: string;
   errorCode?: string;
   reusedFrom?: string;
+  git?: GitMeta;
 }
 
 /** Project name: --name > ferry.json name (validated by the server) > package.json name > folder name. */
@@ -45,6 +48,8 @@ export async function deploy(io: Io, rawArgs: string[], args: { dir?: string; pr
   await hashFiles(files, () => {});
   say(`Hashed ${files.length} files (${formatBytes(totalBytes)})`);
 
+  // a folder in a git work tree: the deployment records the commit (and uncommitted changes)
+  const git = await workTreeGit(dir);
   const body = {
     name: await projectName(dir, args.name),
     files: files.map(({ file, sha, size, mode }) => ({ file, sha, size, mode })),
@@ -52,6 +57,7 @@ export async function deploy(io: Io, rawArgs: string[], args: { dir?: string; pr
     env,
     buildEnv,
     force: !!args.force,
+    ...(git ? { git } : {}),
   };
   let d: PublicDeployment;
   let uploaded = 0;
@@ -75,7 +81,7 @@ export async function deploy(io: Io, rawArgs: string[], args: { dir?: string; pr
     });
   }
   d = await client.json<PublicDeployment>("GET", `/v1/deployments/${d.id}`);
-  if (args.json) io.stdout(JSON.stringify({ id: d.id, url: d.url, state: d.state, project: d.project, aliases: d.aliases, target: d.target, ...(d.errorMessage ? { errorMessage: d.errorMessage } : {}) }) + "\n");
+  if (args.json) io.stdout(JSON.stringify({ id: d.id, url: d.url, state: d.state, project: d.project, aliases: d.aliases, target: d.target, ...(d.errorMessage ? { errorMessage: d.errorMessage } : {}), ...(d.git ? { git: d.git } : {}) }) + "\n");
   if (d.state === "READY") {
     say(`${d.reusedFrom ? "Ready (build skipped, no changes)" : "Ready"}: ${d.url}`);
     for (const a of d.aliases) say(`Aliased: ${a}`);

@@ -7,6 +7,7 @@ import { CliError, type Io } from "../io.ts";
 import type { PublicDeployment } from "./deploy.ts";
 import { chooseProject, listProjects, projectNotFound } from "../project.ts";
 import { oneOf } from "../strict.ts";
+import type { GitMeta } from "../../core/types.ts";
 
 type Exit = (code: number) => void;
 const clientFor = async (io: Io, args: { api?: string; token?: string }) => createClient(await resolveTarget(io, args));
@@ -14,6 +15,16 @@ const ago = (ts: number) => {
   const s = Math.max(0, Math.round((Date.now() - ts) / 1000));
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.round(s / 60)}m` : s < 86400 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86400)}d`;
 };
+
+/** `main 1a2b3c4`, `+` when deployed with uncommitted changes; empty without git. */
+const commitOf = (g: GitMeta | undefined) => (g ? `${g.branch ? `${g.branch} ` : ""}${g.sha.slice(0, 7)}${g.dirty ? "+" : ""}` : "");
+const gitRows = (g: GitMeta) => [
+  ["commit", g.sha + (g.dirty ? " (with uncommitted changes)" : "")],
+  ...(g.branch ? [["branch", g.branch]] : []),
+  ...(g.message ? [["message", g.message]] : []),
+  ...(g.author ? [["author", g.author]] : []),
+  ...(g.repo ? [["repo", g.repo]] : []),
+];
 
 function table(rows: string[][]) {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
@@ -50,6 +61,7 @@ export const lsCommand = (io: Io, exit: Exit) =>
       const marked = deployments.map((d) => ({ ...d, production: production.has(d.id) }));
       if (args.json) io.stdout(JSON.stringify({ ...(project ? { project } : {}), deployments: marked }) + "\n");
       else if (!marked.length) io.stderr(`No deployments${project ? ` of ${project}` : ""} yet. Deploy one with \`ferry <folder>\`.\n`);
+      else if (marked.some((d) => d.git)) io.stdout(table([["AGE", "PROJECT", "STATE", "PROD", "URL", "COMMIT", "ID"], ...marked.map((d) => [ago(d.createdAt), d.project, d.state, d.production ? "*" : "", d.url, commitOf(d.git), d.id])]));
       else io.stdout(table([["AGE", "PROJECT", "STATE", "PROD", "URL", "ID"], ...marked.map((d) => [ago(d.createdAt), d.project, d.state, d.production ? "*" : "", d.url, d.id])]));
       exit(0);
     },
@@ -76,6 +88,7 @@ export const inspectCommand = (io: Io, exit: Exit) =>
       else {
         const rows = [["id", d.id], ["project", d.project], ["state", d.state], ["target", d.target], ["url", d.url], ...d.aliases.map((a) => ["alias", a])];
         if (d.errorMessage) rows.push(["error", d.errorMessage]);
+        if (d.git) rows.push(...gitRows(d.git));
         io.stdout(table(rows));
       }
       exit(0);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { hostOf, removeHome, requestVia, runFerryProcess, startPlatformProcess, type RunningPlatform } from "../helpers/platform-process.ts";
 import { commitAll, gitCli, gitOk, newRepo, remoteLines, remoteUrl, writeFiles } from "../git/helpers.ts";
 
@@ -127,6 +129,67 @@ describe("end to end: git push deploys", () => {
     const head = (await gitOk(["ls-remote", url(), "refs/heads/race"], { cwd: a })).split(/\s/)[0];
     const winner = head === (await gitOk(["rev-parse", "HEAD"], { cwd: a })).trim() ? "race-a" : "race-b";
     expect((await get("pushy-git-race")).text).toContain(`site ${winner}`);
+  });
+
+  it("ferry git remote --add: a `ferry` remote whose token git's credential helper keeps, never .git/config", async () => {
+    const home = await mkdtemp(join(tmpdir(), "ferry-git-home-"));
+    const repo = await newRepo(app("via-remote"), "through the ferry remote");
+    cleanup.push(home, repo);
+    const env = { FERRY_HOME: platform.home, HOME: home, GIT_CONFIG_GLOBAL: join(home, ".gitconfig"), GIT_CONFIG_NOSYSTEM: "1" };
+    const printed = await runFerryProcess(["git", "remote", "--project", "viaremote", "--json"], { env, cwd: repo });
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(JSON.parse(printed.stdout)).toEqual({ project: "viaremote", url: `${platform.apiUrl}/git/viaremote.git` });
+    const added = await runFerryProcess(["git", "remote", "--add", "--project", "viaremote"], { env, cwd: repo });
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toContain("git push ferry main");
+    expect(await readFile(join(repo, ".git/config"), "utf8")).not.toContain(platform.token);
+    expect((await gitOk(["remote", "get-url", "ferry"], { cwd: repo })).trim()).toBe(`${platform.apiUrl}/git/viaremote.git`);
+    const r = await gitCli(["push", "ferry", "main"], { cwd: repo, env: { HOME: home, GIT_CONFIG_GLOBAL: join(home, ".gitconfig") } });
+    expect(r.code, r.stderr).toBe(0);
+    expect((await get("viaremote")).text).toContain("site via-remote");
+  });
+
+  it("a project's production branch can be another one: ferry git branch", async () => {
+    const set = await runFerryProcess(["git", "branch", "live", "--project", "pushy"], { env: { FERRY_HOME: platform.home } });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout.trim()).toBe("live");
+    await gitOk(["checkout", "-q", "-b", "live", "main"], { cwd: work });
+    await gitOk(["reset", "-q", "--hard", "HEAD~1"], { cwd: work });
+    await writeFiles(work, app("v-live"));
+    await commitAll(work, "live branch");
+    const r = await gitCli(["push", url(), "live"], { cwd: work });
+    expect(r.code, r.stderr).toBe(0);
+    expect(remoteLines(r.stderr)).toContainEqual(expect.stringMatching(/^Production: http:\/\/pushy\.localhost:\d+$/));
+    expect((await get("pushy")).text).toContain("site v-live");
+    await runFerryProcess(["git", "branch", "main", "--project", "pushy"], { env: { FERRY_HOME: platform.home } });
+    await gitOk(["checkout", "-q", "main"], { cwd: work });
+  });
+
+  it("ferry ls and ferry inspect show the commit; a CLI deploy from a work tree records it, dirty or not", async () => {
+    const env = { FERRY_HOME: platform.home };
+    const [d] = await deploymentsOf("pushy");
+    const inspect = await runFerryProcess(["inspect", d!.id], { env });
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(inspect.stdout).toMatch(/commit +[0-9a-f]{40}/);
+    expect(inspect.stdout).toMatch(/branch +live/);
+    expect(inspect.stdout).toMatch(/message +live branch/);
+    expect(inspect.stdout).toMatch(/author +Ada Lovelace <ada@example\.test>/);
+    const ls = await runFerryProcess(["ls", "pushy"], { env });
+    expect(ls.stdout).toMatch(/COMMIT/);
+    expect(ls.stdout).toMatch(/live [0-9a-f]{7}/);
+
+    const repo = await newRepo({ ...app("cli"), "ferry.json": JSON.stringify({ name: "fromcli" }) }, "cli commit");
+    cleanup.push(repo);
+    const sha = (await gitOk(["rev-parse", "HEAD"], { cwd: repo })).trim();
+    const clean = await runFerryProcess([repo, "--json"], { env });
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(JSON.parse(clean.stdout).git).toEqual({ sha, branch: "main", message: "cli commit", author: "Ada Lovelace <ada@example.test>", dirty: false });
+    await writeFiles(repo, { "index.html": "changed, not committed" });
+    const dirty = await runFerryProcess([repo, "--json"], { env });
+    expect(dirty.code, dirty.stderr).toBe(0);
+    expect(JSON.parse(dirty.stdout).git).toMatchObject({ sha, dirty: true });
+    const shown = await runFerryProcess(["inspect", JSON.parse(dirty.stdout).id], { env });
+    expect(shown.stdout).toContain("(with uncommitted changes)");
   });
 
   it("keeps repositories across a restart: push again after one", async () => {
