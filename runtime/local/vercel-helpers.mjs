@@ -6,7 +6,7 @@
 // request pays nothing for a helper it does not touch: no per-request property setup, and the
 // platform's own http client objects stay untouched.
 import http from "node:http";
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { parse as parseQs } from "node:querystring";
 import { parseCookie } from "cookie";
 import contentType from "content-type";
@@ -79,11 +79,21 @@ function parseCookies(req) {
   return out;
 }
 
+const mimes = new Map();
+function mimeOf(type) {
+  let mime = mimes.get(type);
+  if (mime === undefined) {
+    mime = contentType.parse(type).type;
+    if (mimes.size < 100) mimes.set(type, mime);
+  }
+  return mime;
+}
+
 function parseBody(req) {
   const type = req.headers["content-type"];
   if (!type) return undefined;
   const body = req[BODY] ?? Buffer.alloc(0);
-  const mime = contentType.parse(type).type;
+  const mime = mimeOf(type);
   if (mime === "application/json") {
     const text = body.toString();
     if (!text) return {};
@@ -128,16 +138,22 @@ const REDIRECT_USAGE =
   "Invalid redirect arguments. Please use a single argument URL, e.g. res.redirect('/destination') or use a status code and URL, e.g. res.redirect(307, '/destination').";
 
 // the `etag` package's weak form: W/"<length hex>-<first 27 of base64 sha1>"
-function weakEtag(chunk, encoding) {
-  const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, encoding);
-  const hash = createHash("sha1").update(buf).digest("base64").slice(0, 27);
-  return `W/"${buf.length.toString(16)}-${hash}"`;
+function weakEtag(chunk, encoding, len) {
+  const digest = hash("sha1", Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, encoding), "base64");
+  return `W/"${len.toString(16)}-${digest.slice(0, 27)}"`;
 }
 
-function withCharset(type, charset) {
-  const parsed = contentType.parse(type);
-  parsed.parameters.charset = charset;
-  return contentType.format(parsed);
+// a function sends the same few Content-Types over and over: parse each once
+const charsetOf = new Map();
+function withUtf8(type) {
+  let out = charsetOf.get(type);
+  if (out === undefined) {
+    const parsed = contentType.parse(type);
+    parsed.parameters.charset = "utf-8";
+    out = contentType.format(parsed);
+    if (charsetOf.size < 100) charsetOf.set(type, out);
+  }
+  return out;
 }
 
 export class VercelResponse extends http.ServerResponse {
@@ -181,7 +197,7 @@ export class VercelResponse extends http.ServerResponse {
     if (typeof chunk === "string") {
       encoding = "utf8";
       const type = this.getHeader("content-type");
-      if (typeof type === "string") this.setHeader("content-type", withCharset(type, "utf-8"));
+      if (typeof type === "string") this.setHeader("content-type", withUtf8(type));
     }
     let len;
     if (chunk !== undefined) {
@@ -190,7 +206,7 @@ export class VercelResponse extends http.ServerResponse {
       else throw new Error("`body` is not a valid string, object, boolean, number, Stream, or Buffer");
       this.setHeader("content-length", len);
     }
-    if (!this.getHeader("etag") && len !== undefined) this.setHeader("etag", weakEtag(chunk, encoding));
+    if (!this.getHeader("etag") && len !== undefined) this.setHeader("etag", weakEtag(chunk, encoding, len));
     if (this.statusCode === 204 || this.statusCode === 304) {
       this.removeHeader("Content-Type");
       this.removeHeader("Content-Length");
