@@ -67,7 +67,9 @@ export function createShipper(ctx: ShipContext) {
     const traced = await Promise.all(inputs.map(async (m) => ({ module: m, reads: await ctx.tracer.reads(m) })));
     for (const { module, reads } of traced) {
       for (const a of reads.assets) if (!bundled.has(a) && !DOTENV.test(a)) chosen.add(a);
-      for (const miss of reads.missing) {
+      // a package probing for optional files (express looks for `views/`) is no news to the app
+      const own = !module.split("/").includes("node_modules");
+      for (const miss of own ? reads.missing : []) {
         const line = `Warning: ${module} reads ${miss}, which is not in the upload`;
         if (!exclude(miss) && !warned.has(line)) {
           warned.add(line);

@@ -151,6 +151,9 @@ describe("a server app ships its whole folder", () => {
   it("with its views, static files and data, minus sources, packages, ferry.json and .env", () => {
     const fn = fnOf(served.out, "server");
     expect(fn.artifact.dir).toBeUndefined();
+    // express probing for optional files is not the app's business
+    expect(run.logs.filter((l) => l.startsWith("Warning:"))).toEqual([]);
+    expect(run.logs).toContainEqual(expect.stringMatching(/^Bundled server -> \/\*path \(.*, 7 files beside it \(.*\)\)$/));
     expect(shipped(fn)).toEqual(["data/config.json", "package-lock.json", "package.json", "static/css/site.css", "static/index.html", "views/hello.html", "views/partials/header.html"]);
   });
 
