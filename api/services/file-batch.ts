@@ -26,11 +26,12 @@ export type BatchResult =
 /** the longest header: 40 hex, a space, 16 digits */
 const MAX_HEADER = 57;
 const HEADER_RE = /^([0-9a-f]{40}) (0|[1-9][0-9]{0,15})$/;
-/** files up to this size are read whole before they are written (one small buffer, no stream
- * machinery per file); larger ones stream to the store */
+/** files up to this size are read whole, checked, then looked up and written in the background
+ * (one small buffer, no stream machinery per file); larger ones stream to the store */
 const BUFFERED_MAX = 256 * 1024;
-/** small files written at once per request: disk latency overlaps reading the next frames */
-const WRITES_IN_FLIGHT = 8;
+/** small files looked up and written at once per request: the store's latency per file, not
+ * the bytes, is what a batch of small files costs */
+const WRITES_IN_FLIGHT = 16;
 
 export async function storeBatch(opts: {
   blobs: BlobStore;
@@ -64,29 +65,40 @@ export async function storeBatch(opts: {
 
       const hash = createHash("sha1");
       const mismatch = (actual: string): BatchResult => ({ sha, size, error: { code: "digest_mismatch", message: `frame ${index + 1}: the bytes hash to ${actual}, not ${sha}; nothing of this file was stored`, actual } });
-      const known = stored.has(sha) || !!(await opts.blobs.head(key));
 
-      if (known || size <= BUFFERED_MAX) {
+      if (size <= BUFFERED_MAX) {
         const parts: Uint8Array[] = [];
         for await (const part of chunks) {
           hash.update(part);
-          // a file already stored is still checked, never kept
-          if (!known) parts.push(part);
+          parts.push(part);
         }
         const actual = hash.digest("hex");
         if (actual !== sha) {
           results.push(mismatch(actual));
           continue;
         }
-        results.push({ sha, size, existed: known });
-        if (known) continue;
+        // checked: looking it up and writing it overlap reading the next frames
+        const result = { sha, size, existed: stored.has(sha) };
+        results.push(result);
+        if (result.existed) continue;
         stored.add(sha);
-        const write: Promise<void> = opts.blobs.put(key, Buffer.concat(parts)).then(
+        const write: Promise<void> = (async () => {
+          if (await opts.blobs.head(key)) result.existed = true;
+          else await opts.blobs.put(key, Buffer.concat(parts));
+        })().then(
           () => void writes.delete(write),
           (error: unknown) => void ("error" in failure || (failure.error = error)),
         );
         writes.add(write);
         if (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
+        continue;
+      }
+      const known = stored.has(sha) || !!(await opts.blobs.head(key));
+      if (known) {
+        // a file already stored is still checked, never kept
+        for await (const part of chunks) hash.update(part);
+        const actual = hash.digest("hex");
+        results.push(actual === sha ? { sha, size, existed: true } : mismatch(actual));
         continue;
       }
 
