@@ -10,7 +10,7 @@ import { formatBytes } from "./format.ts";
 import { functionConfigFor, functionFilesFor } from "./function-config.ts";
 import { checkBundleSize, type BundleLimits } from "./limits.ts";
 import { assertNoNativeAddons } from "./native-addons.ts";
-import { exportNames, mapSources } from "./bundle-info.ts";
+import { exportNames } from "./bundle-info.ts";
 import { eachLimit } from "./concurrency.ts";
 import { createShipper } from "./shipped-files.ts";
 import { createTracer } from "./trace.ts";
@@ -114,18 +114,28 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
   const built: BuiltFunction[] = new Array(functions.length);
   const sizes: { bundle: number; files: number; bytes: number }[] = new Array(functions.length);
   const inputs = new Set<string>();
-  // each map's `sources` are relative to its folder; app-relative here
+  // each map's `sources` are relative to its folder; app-relative here. Their texts feed the tracer.
+  const texts = new Map<string, string>();
   const fnInputs = functions.map((_, i) => {
     const map = output(i, ".mjs.map");
-    const own = map ? mapSources(map).map((src) => posix.normalize(posix.join(dirOf(i), src))).filter((src) => !src.startsWith("../")) : [];
-    for (const src of own) inputs.add(src);
+    if (!map) return [];
+    const { sources = [], sourcesContent = [] } = JSON.parse(Buffer.from(map.buffer, map.byteOffset, map.byteLength).toString("utf8")) as { sources?: string[]; sourcesContent?: (string | null)[] };
+    const own: string[] = [];
+    sources.forEach((src, k) => {
+      const rel = posix.normalize(posix.join(dirOf(i), src));
+      if (rel.startsWith("../")) return;
+      own.push(rel);
+      inputs.add(rel);
+      const text = sourcesContent[k];
+      if (typeof text === "string") texts.set(rel, text);
+    });
     return own;
   });
   await assertNoNativeAddons(workDir, inputs);
 
   // modules outside their function's folder that use their own location get it (module-location.ts):
   // a second esbuild run, only when some module needs it
-  const tracer = createTracer(workDir);
+  const tracer = createTracer(workDir, (m) => texts.get(m));
   const elsewhere = new Set<string>();
   await Promise.all(
     fnInputs.flatMap((own, i) =>

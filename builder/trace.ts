@@ -32,13 +32,21 @@ export interface Tracer {
   usesOwnLocation(module: string): Promise<boolean>;
 }
 
-/** A tracer for one workspace: `process.cwd()` is the app root at run time, as on Vercel. */
-export function createTracer(workDir: string): Tracer {
+/**
+ * A tracer for one workspace: `process.cwd()` is the app root at run time, as on Vercel.
+ * `known` gives a module's text when the caller has it (a source map's `sourcesContent`), so
+ * the thousand modules of a large app are not read from disk again.
+ */
+export function createTracer(workDir: string, known: (module: string) => string | undefined = () => undefined): Tracer {
   const done = new Map<string, Promise<ModuleReads>>();
-  const sources = new Map<string, Promise<Buffer | null>>();
+  const sources = new Map<string, Promise<string | null>>();
   const sourceOf = (module: string) => {
     let p = sources.get(module);
-    if (!p) sources.set(module, (p = readFile(join(workDir, module)).catch(() => null)));
+    if (!p) {
+      const text = known(module);
+      p = text !== undefined ? Promise.resolve(text) : readFile(join(workDir, module), "utf8").catch(() => null);
+      sources.set(module, p);
+    }
     return p;
   };
   const analysisCache = {};
@@ -54,7 +62,7 @@ export function createTracer(workDir: string): Tracer {
   async function analyse(module: string): Promise<ModuleReads> {
     const abs = join(workDir, module);
     const source = await sourceOf(module);
-    if (!source || !MAY_NAME_FILES.test(source.toString("latin1"))) return NONE;
+    if (!source || !MAY_NAME_FILES.test(source)) return NONE;
     const missing = new Set<string>();
     const result = await current.run(missing, () =>
       nodeFileTrace([abs], {
@@ -65,11 +73,11 @@ export function createTracer(workDir: string): Tracer {
         // the module graph is esbuild's; nft only looks at this module's own file references
         resolve: async () => [],
         readFile: async (path) => {
-          const bytes = path === abs ? source : await readFile(path).catch(() => null);
+          const text = path === abs ? source : await readFile(path, "utf8").catch(() => null);
           const loader = TS_LOADER[extname(path)];
-          if (!bytes || !loader) return bytes;
+          if (text === null || !loader) return text;
           // nft parses JavaScript; type annotations would make it give up on the module
-          return (await esbuild.transform(bytes.toString("utf8"), { loader, format: "esm", logLevel: "silent" }).catch(() => ({ code: "" }))).code;
+          return (await esbuild.transform(text, { loader, format: "esm", logLevel: "silent" }).catch(() => ({ code: "" }))).code;
         },
         stat: async (path) => {
           try {
@@ -99,7 +107,7 @@ export function createTracer(workDir: string): Tracer {
     async usesOwnLocation(module) {
       if (!TRACEABLE.test(module)) return false;
       const source = await sourceOf(module);
-      return !!source && OWN_LOCATION.test(source.toString("latin1"));
+      return !!source && OWN_LOCATION.test(source);
     },
   };
 }
