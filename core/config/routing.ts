@@ -68,6 +68,9 @@ function refuseUnsupported(rules: unknown[] | undefined, ctx: z.RefinementCtx) {
       const why = UNSUPPORTED[key];
       if (why) ctx.addIssue({ code: "custom", path: [i, key], message: why });
     }
+    // a source without the leading slash compiles, but no request path can ever match it
+    const source = (rule as { source?: unknown }).source;
+    if (typeof source === "string" && !source.startsWith("/")) ctx.addIssue({ code: "custom", path: [i, "source"], message: "must start with '/'" });
     const dest = (rule as { destination?: unknown }).destination;
     if (dest !== undefined && typeof dest !== "string") ctx.addIssue({ code: "custom", path: [i, "destination"], message: "service destinations are not supported" });
   });
