@@ -2,6 +2,7 @@ import { buildSync } from "esbuild";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BUNDLED_RUNTIME_DIR, runtimeSources } from "../runtime/lambda/runtime-files.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -44,8 +45,11 @@ export function bundleHandler(name: HandlerName, outDir: string): string {
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
   if (name === "builds") {
     // what runtime/lambda/package.ts puts in every deployed function's zip
-    copyFileSync(join(root, "runtime/lambda/bootstrap.mjs"), join(dir, "ferry-runtime.mjs"));
-    copyFileSync(join(root, "runtime/local/child-helpers.mjs"), join(dir, "ferry-node-helpers.mjs"));
+    for (const f of runtimeSources()) {
+      const target = join(dir, BUNDLED_RUNTIME_DIR, ...f.path.split("/"));
+      mkdirSync(dirname(target), { recursive: true });
+      copyFileSync(f.source, target);
+    }
   }
   return dir;
 }

@@ -1,36 +1,16 @@
-// Ferry's Lambda bootstrap: shipped in every function's zip as `ferry-runtime.mjs` and wrapped by
-// a generated `ferry-lambda.mjs` (the Lambda handler). Plain .mjs with only node: imports, so a
-// cold start costs one import before the app's own.
+// Ferry's Lambda bootstrap: shipped in every function's zip as `.ferry/lambda/bootstrap.mjs`
+// (beside `.ferry/local/`, the child-side files it shares with the local host) and wrapped by a
+// generated `ferry-lambda.mjs` (the Lambda handler). Only node: imports and those shared files,
+// so a cold start costs little before the app's own import.
 //
 // A payload-2.0 event (function URL / invoke from Ferry's router) becomes a Web Request, the
 // bundle's handler answers, and the Response streams back in Lambda's HTTP streaming format
 // (`awslambda.HttpResponseStream`: a JSON prelude, 8 NUL bytes, then the body as it is produced).
 import http from "node:http";
 import net from "node:net";
+import { parseParams, resolveHandler } from "../local/child-helpers.mjs";
 
-const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-
-/** The same calling conventions as the local host (runtime/local/README.md). */
-export function resolveHandler(mod) {
-  let def = mod.default;
-  if (def && typeof def === "object" && typeof def.fetch !== "function" && def.default) def = def.default;
-  if (typeof def === "function") return def.length >= 2 ? { kind: "node", fn: def } : { kind: "web", fn: def };
-  if (def && typeof def.fetch === "function") return { kind: "web", fn: (req, ctx) => def.fetch(req, ctx) };
-  const methods = {};
-  for (const m of METHODS) if (typeof mod[m] === "function") methods[m] = mod[m];
-  if (!methods.HEAD && methods.GET) methods.HEAD = methods.GET;
-  const allow = Object.keys(methods).join(", ");
-  if (allow) {
-    return {
-      kind: "web",
-      fn: (req, ctx) => {
-        const h = methods[req.method];
-        return h ? h(req, ctx) : new Response("Method Not Allowed", { status: 405, headers: { allow } });
-      },
-    };
-  }
-  throw new Error("the module exports no handler: export default a function, an object with fetch(), or GET/POST/... functions");
-}
+export { resolveHandler };
 
 /** Event -> Web Request. Cookies come back into one header; a base64 body is decoded. */
 export function eventToRequest(event) {
@@ -47,14 +27,6 @@ export function eventToRequest(event) {
     init.body = event.isBase64Encoded ? Buffer.from(event.body, "base64") : event.body;
   }
   return new Request(url, init);
-}
-
-function parseParams(raw) {
-  try {
-    return raw ? JSON.parse(raw) : {};
-  } catch {
-    return {};
-  }
 }
 
 /** Writes a Response into Lambda's response stream: prelude first, then each chunk as it comes. */
@@ -81,18 +53,7 @@ async function loopbackServer(kind, load) {
     await waitForPort(port, 10_000);
     return `http://127.0.0.1:${port}`;
   }
-  const { fn } = kind;
-  const server = http.createServer((req, res) => {
-    req.params = parseParams(req.headers["x-ferry-params"]);
-    req.query = Object.fromEntries(new URL(req.url, "http://x").searchParams);
-    Promise.resolve()
-      .then(() => fn(req, res))
-      .catch((e) => {
-        console.error(e);
-        if (!res.headersSent) res.writeHead(500).end("Internal Server Error");
-        else res.destroy();
-      });
-  });
+  const server = http.createServer(...(await nodeServer(kind.fn)));
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
   return `http://127.0.0.1:${server.address().port}`;
 }
@@ -112,7 +73,7 @@ function waitForPort(port, ms) {
 /**
  * The Lambda handler for one bundle. `load` imports the bundle; `mode` is the build output's
  * handler kind ("function" | "server"). The module is loaded once per sandbox, at the first event.
- * `opts.lambda` is the runtime's `awslambda` global; `opts.nodeHelpers` loads the Node helpers.
+ * `opts.lambda` is the runtime's `awslambda` global.
  */
 export function createHandler(load, mode, opts = {}) {
   const lambda = opts.lambda ?? globalThis.awslambda;
@@ -121,8 +82,6 @@ export function createHandler(load, mode, opts = {}) {
     if (mode === "server") return { kind: "proxy", base: await loopbackServer("server", load) };
     const h = resolveHandler(await load());
     if (h.kind === "web") return h;
-    // res.status(), res.json(), res.send()... as on the local host and on Vercel
-    if (opts.nodeHelpers) (await opts.nodeHelpers()).ferryNodeHelpers(http);
     return { kind: "proxy", base: await loopbackServer(h, load) };
   };
   return lambda.streamifyResponse(async (event, responseStream) => {
@@ -142,6 +101,33 @@ export function createHandler(load, mode, opts = {}) {
   });
 }
 
+/**
+ * Options and listener for a Node `(req, res)` handler's server, as the local bootstrap serves it:
+ * Vercel's helpers (req.query, req.cookies, req.body, res.status/json/send/redirect) unless
+ * NODEJS_HELPERS=0, the body received first when it has a Content-Type, Express adopted.
+ */
+async function nodeServer(fn) {
+  const fail = (res, e) => {
+    console.error(e);
+    if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end("Internal Server Error");
+    else res.destroy();
+  };
+  const call = (req, res, onError) => {
+    Promise.resolve()
+      .then(() => fn(req, res))
+      .catch((e) => onError(res, e));
+  };
+  if (process.env.NODEJS_HELPERS === "0") return [{}, (req, res) => call(req, res, fail)];
+  const helpers = await import("../local/vercel-helpers.mjs");
+  if (typeof fn.handle === "function" && fn.request && fn.response) helpers.adoptExpress(fn);
+  const failed = (res, e) => (e instanceof helpers.BodyError ? helpers.answerBodyError(res, e) : fail(res, e));
+  const listener = (req, res) => {
+    if (req.headers["content-type"] === undefined) call(req, res, failed);
+    else helpers.receiveBody(req).then(() => call(req, res, failed), () => res.destroy());
+  };
+  return [{ IncomingMessage: helpers.VercelRequest, ServerResponse: helpers.VercelResponse }, listener];
+}
+
 async function proxy(base, request) {
   const u = new URL(request.url);
   const headers = new Headers(request.headers);
@@ -155,6 +141,8 @@ async function proxy(base, request) {
   const r = await fetch(base + u.pathname + u.search, init);
   // fetch decodes compressed bodies; the headers must not claim an encoding the bytes lost
   const out = new Headers(r.headers);
+  // the loopback connection's own headers are not the visitor's (function URLs refuse some)
+  for (const h of ["connection", "keep-alive", "transfer-encoding", "upgrade"]) out.delete(h);
   if (out.has("content-encoding")) {
     out.delete("content-encoding");
     out.delete("content-length");

@@ -25,6 +25,12 @@ export interface FunctionUrlEvent {
   isBase64Encoded: boolean;
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const two = (n: number) => String(n).padStart(2, "0");
+/** requestContext.time as function URLs write it: `12/Mar/2024:19:03:58 +0000`. */
+export const clfTime = (d: Date) =>
+  `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+
 export interface EventOptions {
   /** path and query to send instead of the request's own (a rewrite) */
   path?: string;
@@ -79,7 +85,7 @@ export async function requestToEvent(req: Request, opts: EventOptions = {}): Pro
       requestId: opts.requestId ?? randomUUID(),
       routeKey: "$default",
       stage: "$default",
-      time: now.toUTCString(),
+      time: clfTime(now),
       timeEpoch: now.getTime(),
     },
     ...(body && body.length ? { body: body.toString("base64") } : {}),

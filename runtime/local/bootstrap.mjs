@@ -9,47 +9,9 @@
 // A module that fails to load reports { type: "error", message }.
 import http from "node:http";
 import { pathToFileURL } from "node:url";
-import { watchParent, tellParent } from "./child-helpers.mjs";
+import { parseParams, resolveHandler, watchParent, tellParent } from "./child-helpers.mjs";
 
 watchParent();
-
-const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-
-/** Picks the calling convention from the module's exports. */
-function resolveHandler(mod) {
-  let def = mod.default;
-  // CommonJS bundled as ESM: `exports.default = fn` arrives as { default: fn }
-  if (def && typeof def === "object" && typeof def.fetch !== "function" && def.default) def = def.default;
-  if (typeof def === "function") {
-    return def.length >= 2 ? { kind: "node", fn: def } : { kind: "web", fn: def };
-  }
-  if (def && typeof def.fetch === "function") {
-    return { kind: "web", fn: (req, ctx) => def.fetch(req, ctx) };
-  }
-  const methods = {};
-  for (const m of METHODS) if (typeof mod[m] === "function") methods[m] = mod[m];
-  if (!methods.HEAD && methods.GET) methods.HEAD = methods.GET;
-  const allow = Object.keys(methods).join(", ");
-  if (allow) {
-    return {
-      kind: "web",
-      fn: (req, ctx) => {
-        const h = methods[req.method];
-        return h ? h(req, ctx) : new Response("Method Not Allowed", { status: 405, headers: { allow } });
-      },
-    };
-  }
-  throw new Error("the module exports no handler: export default a function, an object with fetch(), or GET/POST/... functions");
-}
-
-function parseParams(raw) {
-  if (!raw) return {};
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return {};
-  }
-}
 
 /** Web handler: IncomingMessage -> Request, Response -> ServerResponse (streamed). */
 async function serveWeb(handler, req, res) {

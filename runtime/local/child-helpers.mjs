@@ -31,36 +31,42 @@ export function tellParent(message, then) {
   else then?.();
 }
 
-/** The small response helpers Node handlers written for Now/Vercel expect:
- * res.status(code), res.json(value), res.send(body), res.redirect([status,] url).
- * Installed once on the prototype, so requests pay nothing for them. Only the Lambda bootstrap
- * still uses these (its zip carries this one file); the local host serves Node handlers with
- * vercel-helpers.mjs, which has @vercel/node's full semantics and the request helpers. */
-export function ferryNodeHelpers(http) {
-  const proto = http.ServerResponse.prototype;
-  if (proto.status) return;
-  proto.status = function (code) {
-    this.statusCode = code;
-    return this;
-  };
-  proto.json = function (value) {
-    if (!this.getHeader("content-type")) this.setHeader("content-type", "application/json; charset=utf-8");
-    this.end(JSON.stringify(value));
-    return this;
-  };
-  proto.send = function (body) {
-    if (body === undefined || body === null) return this.end(), this;
-    if (typeof body === "object" && !Buffer.isBuffer(body) && !(body instanceof Uint8Array)) return this.json(body);
-    if (!this.getHeader("content-type")) {
-      this.setHeader("content-type", typeof body === "string" ? "text/html; charset=utf-8" : "application/octet-stream");
-    }
-    this.end(body);
-    return this;
-  };
-  proto.redirect = function (a, b) {
-    const [code, url] = typeof a === "number" ? [a, b] : [307, a];
-    this.writeHead(code, { location: url });
-    this.end();
-    return this;
-  };
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/** Picks the calling convention from the module's exports (the same on the local host and on
+ * Lambda, whose zip carries this file). */
+export function resolveHandler(mod) {
+  let def = mod.default;
+  // CommonJS bundled as ESM: `exports.default = fn` arrives as { default: fn }
+  if (def && typeof def === "object" && typeof def.fetch !== "function" && def.default) def = def.default;
+  if (typeof def === "function") {
+    return def.length >= 2 ? { kind: "node", fn: def } : { kind: "web", fn: def };
+  }
+  if (def && typeof def.fetch === "function") {
+    return { kind: "web", fn: (req, ctx) => def.fetch(req, ctx) };
+  }
+  const methods = {};
+  for (const m of METHODS) if (typeof mod[m] === "function") methods[m] = mod[m];
+  if (!methods.HEAD && methods.GET) methods.HEAD = methods.GET;
+  const allow = Object.keys(methods).join(", ");
+  if (allow) {
+    return {
+      kind: "web",
+      fn: (req, ctx) => {
+        const h = methods[req.method];
+        return h ? h(req, ctx) : new Response("Method Not Allowed", { status: 405, headers: { allow } });
+      },
+    };
+  }
+  throw new Error("the module exports no handler: export default a function, an object with fetch(), or GET/POST/... functions");
+}
+
+/** Route params as the host sends them in `x-ferry-params` (visitors cannot set the header). */
+export function parseParams(raw) {
+  if (!raw) return {};
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return {};
+  }
 }

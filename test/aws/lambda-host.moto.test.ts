@@ -1,6 +1,7 @@
 // The Lambda host's control-plane calls against moto's Lambda and IAM on loopback: the real SDK
 // over real HTTP. moto has no Docker here, so it cannot run (invoke) a function; invocation is
-// covered in lambda-invoke.test.ts with the recorded streaming shape.
+// covered through a local Runtime API (lambda-runtime.test.ts) and the SDK's recorded
+// streaming shape (lambda-invoke.test.ts).
 import { GetAliasCommand, GetFunctionCommand, LambdaClient, ListVersionsByFunctionCommand } from "@aws-sdk/client-lambda";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -122,9 +123,10 @@ describe.skipIf(!available)("Lambda host against moto's Lambda + IAM", () => {
     writeFileSync(file, zip);
     execFileSync("unzip", ["-tq", file]);
     const listing = execFileSync("unzip", ["-Z1", file], { encoding: "utf8" }).trim().split("\n").sort();
-    expect(listing).toEqual(["ferry-lambda.mjs", "ferry-node-helpers.mjs", "ferry-runtime.mjs", "index.mjs"]);
+    expect(listing.filter((p) => !p.startsWith(".ferry/"))).toEqual(["ferry-lambda.mjs", "index.mjs"]);
+    expect(listing).toContain(".ferry/lambda/bootstrap.mjs");
     expect(execFileSync("unzip", ["-p", file, "index.mjs"], { encoding: "utf8" })).toContain('"two"');
-    expect(execFileSync("unzip", ["-p", file, "ferry-lambda.mjs"], { encoding: "utf8" })).toContain('import("./index.mjs"), "function"');
+    expect(execFileSync("unzip", ["-p", file, "ferry-lambda.mjs"], { encoding: "utf8" })).toContain('new URL("./index.mjs", import.meta.url).href), "function"');
   });
 
   it("removing a deployment removes its version and alias; the last one removes the function", async () => {
