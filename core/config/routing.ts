@@ -124,7 +124,10 @@ export function routingIssues(config: RoutingKeys): RoutingIssue[] {
   return messages.map((message) => {
     for (const [re, key] of MESSAGE_KEYS) {
       const m = re.exec(message);
-      if (m) return { path: [key, Number(m[1])], message };
+      if (!m) continue;
+      // name the field itself when the message says which one (`source`, `destination`...)
+      const field = /has invalid `(\w+)`/.exec(message)?.[1];
+      return { path: field ? [key, Number(m[1]), field] : [key, Number(m[1])], message };
     }
     return { path: [], message };
   });
