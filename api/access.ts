@@ -4,6 +4,8 @@ import type { ApiDeps, ApiEnv } from "./types.ts";
 import { requireScope, type Scope } from "./services/tokens.ts";
 import { decodeJson, deploymentBodyLimit, JSON_BODY_LIMIT, readLimited, validateBody } from "./body.ts";
 import { aliasBodySchema, deployBodySchema, envBodySchema, tokenBodySchema } from "./bodies.ts";
+import { deployHookBodySchema } from "./services/git-meta.ts";
+import { webhookBodySchema } from "./services/webhooks.ts";
 import { gitSettingsBodySchema } from "./services/git-meta.ts";
 
 /** `public`: no token; `token`: any valid token; otherwise the scope a token needs (`*` holds all). */
@@ -57,6 +59,15 @@ export const ROUTES: RouteAccess[] = [
   { method: "DELETE", path: "/v1/tokens/:id", access: "tokens" },
   { method: "GET", path: "/v1/projects/:name/git", access: "deployments" },
   { method: "PUT", path: "/v1/projects/:name/git", access: "deployments", body: gitSettingsBodySchema },
+  { method: "GET", path: "/v1/projects/:name/deploy-hooks", access: "deployments" },
+  { method: "POST", path: "/v1/projects/:name/deploy-hooks", access: "deployments", body: deployHookBodySchema },
+  { method: "DELETE", path: "/v1/projects/:name/deploy-hooks/:id", access: "deployments" },
+  { method: "POST", path: "/v1/deploy-hooks/:secret", access: "public" },
+  { method: "GET", path: "/v1/webhooks", access: "webhooks" },
+  { method: "POST", path: "/v1/webhooks", access: "webhooks", body: webhookBodySchema },
+  { method: "DELETE", path: "/v1/webhooks/:id", access: "webhooks" },
+  { method: "GET", path: "/v1/webhooks/:id/deliveries", access: "webhooks" },
+  { method: "POST", path: "/v1/webhooks/:id/deliveries/:delivery/redeliver", access: "webhooks" },
 ];
 
 export const bodyLimitOf = (route: RouteAccess, limits: ApiDeps["limits"]) => (route.fileList ? deploymentBodyLimit(limits.maxFiles) : JSON_BODY_LIMIT);

@@ -18,23 +18,33 @@ import { gitDeployService } from "./services/git-deploy.ts";
 import { gitPushService } from "./services/git-push.ts";
 import { gitRemoteRoutes, gitSettingsRoutes } from "./routes/git.ts";
 import { gitSettingsService } from "./services/git-settings.ts";
+import { deployHookService } from "./services/git-deploy-hooks.ts";
+import { deployHookRoutes, deployHookTriggerRoutes } from "./routes/deploy-hooks.ts";
+import { webhookService, withWebhookEvents } from "./services/webhooks.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 import { openApiDocument } from "./openapi.ts";
 import { guard, ROUTES } from "./access.ts";
 
 /** The control plane: a Hono app over the services. Every route but health and the OpenAPI
  * document needs a token; what each route needs beyond that is in access.ts. */
-export function createApi(deps: ApiDeps) {
+export function createApi(apiDeps: ApiDeps) {
+  // outgoing webhooks hear of deployments, promotions and aliases through the services' deps
+  const webhooks = webhookService(apiDeps);
+  const deps = withWebhookEvents(apiDeps, webhooks);
   const deployments = deploymentService(deps);
   const aliases = aliasService(deps, deployments);
   const envs = envService(deps);
   const stores = storeService(deps);
   const gitDeploy = gitDeployService(deps, deployments, aliases);
+  const deployHooks = deployHookService(deps, gitDeploy);
   const app = new Hono<ApiEnv>();
   app.onError(onApiError);
   app.notFound(notFound);
 
   // git remotes speak git's protocol with Basic auth, not the API's bearer tokens
   if (deps.git) app.route("/git", gitRemoteRoutes({ ...deps, git: deps.git }, gitPushService(gitDeploy)));
+  // deploy hooks: the secret in the URL is the credential, so they come before the token check
+  app.route("/v1/deploy-hooks", deployHookTriggerRoutes(deployHooks));
   app.get("/v1/health", (c) => c.json({ ok: true }));
   const spec = openApiDocument(deps.limits);
   app.get("/v1/openapi.json", (c) => c.json(spec));
@@ -59,9 +69,11 @@ export function createApi(deps: ApiDeps) {
   app.route("/v1/projects", projectRoutes(deps, aliases));
   app.route("/v1/projects", envRoutes(envs));
   app.route("/v1/projects", gitSettingsRoutes(gitSettingsService(deps)));
+  app.route("/v1/projects", deployHookRoutes(deployHooks));
   app.route("/v1/projects", cronRoutes(deps));
   app.route("/v1/stores", storeRoutes(stores));
   app.route("/v1/tokens", tokenRoutes(deps.metadata));
+  app.route("/v1/webhooks", webhookRoutes(webhooks));
 
-  return { app, services: { deployments, aliases, envs, stores, gitDeploy } };
+  return { app, services: { deployments, aliases, envs, stores, gitDeploy, webhooks } };
 }

@@ -201,6 +201,23 @@ function baseDocument() {
         get: op("The project's git settings: remote path, production branch, linked repository", { 200: ok("git settings") }, { parameters: [nameParam] }),
         put: op("Set the production branch and/or link a repository (`linkedUrl`, null unlinks); linking returns the provider webhook secret once", { 200: ok("git settings") }, { parameters: [nameParam] }),
       },
+      "/v1/projects/{name}/deploy-hooks": {
+        get: op("List the project's deploy hooks (never their URLs)", { 200: ok("deploy hooks") }, { parameters: [nameParam] }),
+        post: op("Make a deploy hook `{ name, ref }`; its secret `url` is returned once", { 201: ok("deploy hook") }, { parameters: [nameParam] }),
+      },
+      "/v1/projects/{name}/deploy-hooks/{id}": { delete: op("Remove a deploy hook", { 200: ok("removed") }, { parameters: [nameParam, { name: "id", in: "path", required: true, schema: { type: "string" } }] }) },
+      "/v1/webhooks": {
+        get: op("List the account's outgoing webhooks", { 200: ok("webhooks") }),
+        post: op("Add a webhook `{ url, events }`; its signing `secret` is returned once. Deliveries are JSON POSTs `{ id, type, createdAt, payload }` with X-Ferry-Event, X-Ferry-Delivery and X-Ferry-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>", { 201: ok("webhook") }),
+      },
+      "/v1/webhooks/{id}": { delete: op("Remove a webhook", { 200: ok("removed") }, { parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }] }) },
+      "/v1/webhooks/{id}/deliveries": { get: op("A webhook's deliveries, newest first, with every attempt's status and latency", { 200: ok("deliveries") }, { parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }] }) },
+      "/v1/webhooks/{id}/deliveries/{delivery}/redeliver": {
+        post: op("Send a delivery's event again, as a new delivery", { 201: ok("delivery") }, { parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }, { name: "delivery", in: "path", required: true, schema: { type: "string" } }] }),
+      },
+      "/v1/deploy-hooks/{secret}": {
+        post: op("Run a deploy hook (no token: the secret is the credential): deploys the latest commit of its ref; answers `{ job: { id, state } }`", { 201: ok("job") }, { security: [], parameters: [{ name: "secret", in: "path", required: true, schema: { type: "string" } }] }),
+      },
     },
   };
 }

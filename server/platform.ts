@@ -143,6 +143,8 @@ export async function startPlatform(opts: PlatformOptions) {
   const apiServer = await listen({ fetch: api.app.fetch }, opts.apiPort ?? 0, opts.hostname);
 
   await builds.recover();
+  // webhook deliveries a stop interrupted are sent again
+  api.services.webhooks.recover();
   // after the promotion replay, so it reads each project's settled production deployment
   await crons.start();
 
@@ -173,6 +175,7 @@ export async function startPlatform(opts: PlatformOptions) {
       await removeFile(paths.serverJson);
       await crons.stop();
       await builds.shutdown();
+      api!.services.webhooks.stop();
       await Promise.allSettled([apiServer.close(), routerServer.close()]);
       await gitHooks.close();
       await gitHookSocket.dispose();

@@ -39,6 +39,7 @@ export function aliasService(deps: ApiDeps, deployments: ReturnType<typeof deplo
       deps.onHostsChanged?.([label]);
       throw new FerryError("deployment_removed", `${d.id} is being removed`, 409);
     }
+    deps.onEvent?.("alias.assigned", d, { alias: label, url: deps.urlFor(label) });
     return { alias: label, url: deps.urlFor(label), deploymentId: d.id };
   }
 
@@ -96,6 +97,7 @@ export function aliasService(deps: ApiDeps, deployments: ReturnType<typeof deplo
     const r = await metadata.finishPromotion(accountId, projectName, seq, nextHistory);
     if (r.outcome === "done" && d.target !== "production") await metadata.updateDeployment(d.id, { target: "production" });
     if (r.outcome === "done") deps.onProductionChanged?.(accountId, projectName);
+    if (r.outcome === "done") deps.onEvent?.("deployment.promoted", { ...d, target: "production" }, { previous: r.previous, aliases: intent.labels.map((l) => deps.urlFor(l)) });
     return { ...r, deploymentId: d.id };
   }
 

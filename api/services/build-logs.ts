@@ -14,6 +14,8 @@ export function createBuildLogs(blobs: BlobStore, flushMs = 500) {
   const live = new Map<string, { events: BuildEvent[]; timer?: NodeJS.Timeout }>();
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
+  /** told of every state change of every deployment (outgoing webhooks) */
+  const stateListeners: ((id: string, state: DeploymentState) => void)[] = [];
 
   const flush = async (id: string) => {
     const l = live.get(id);
@@ -38,12 +40,14 @@ export function createBuildLogs(blobs: BlobStore, flushMs = 500) {
     /** Records a state change; a final state ends the live stream and persists the log. */
     async state(id: string, state: DeploymentState, message?: string) {
       push(id, { type: "state", ts: Date.now(), state, ...(message ? { message } : {}) });
+      for (const fn of stateListeners) fn(id, state);
       if (state === "READY" || state === "ERROR" || state === "CANCELED") {
         await flush(id);
         live.delete(id);
       }
     },
     isLive: (id: string) => live.has(id),
+    onState: (fn: (id: string, state: DeploymentState) => void) => void stateListeners.push(fn),
     async read(id: string): Promise<BuildEvent[]> {
       const l = live.get(id);
       if (l) return [...l.events];

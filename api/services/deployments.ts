@@ -95,6 +95,7 @@ export function deploymentService(deps: ApiDeps) {
     // the file list goes first: a deployment item never points at a list that is not there
     await blobs.put(blobKeys.fileList(id), JSON.stringify(req.files));
     await metadata.createDeployment(deployment);
+    deps.onEvent?.("deployment.created", deployment);
 
     const cached = req.force ? null : await metadata.getBuildCache(auth.accountId, inputHash);
     if (cached && (await blobs.head(cached.outputKey))) {
@@ -182,6 +183,7 @@ export function deploymentService(deps: ApiDeps) {
     await metadata.updateDeployment(d.id, { removedAt: Date.now() });
     deps.onHostsChanged?.([d.host]);
     deps.onDeploymentRemoved?.(d.id);
+    deps.onEvent?.("deployment.removed", { ...d, removedAt: Date.now() });
     return { id: d.id, removed: true, aliases: [] as string[] };
   }
 

@@ -35,7 +35,7 @@ export function gitDeployService(deps: ApiDeps, deployments: ReturnType<typeof d
     return (await metadata.getGitSettings(accountId, project))?.productionBranch ?? DEFAULT_PRODUCTION_BRANCH;
   }
 
-  async function deployCommit(auth: AuthContext, opts: { project: string; env: ObjectEnv; sha: string; branch?: string; target: Target; repo?: string; alias?: string }, say: Say): Promise<CommitDeployResult> {
+  async function deployCommit(auth: AuthContext, opts: { project: string; env: ObjectEnv; sha: string; branch?: string; target: Target; repo?: string; alias?: string; onCreated?: (d: Deployment) => void }, say: Say): Promise<CommitDeployResult> {
     const tree = await readTree(opts.env, opts.sha);
     for (const s of tree.skipped.slice(0, 20)) say(`Skipping ${s.path} (${s.why}: a deployment holds regular files only)`);
     if (tree.skipped.length > 20) say(`... and ${tree.skipped.length - 20} more`);
@@ -65,6 +65,7 @@ export function gitDeployService(deps: ApiDeps, deployments: ReturnType<typeof d
       say(`Error: ${e.message}`);
       return { ok: false };
     }
+    opts.onCreated?.(d);
     say(`Deploying ${commit.sha.slice(0, 7)} "${commit.message}" as ${d.id} (${opts.target})`);
     const final = await followBuild(d.id, say);
     if (final.state !== "READY") {

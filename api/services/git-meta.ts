@@ -15,3 +15,9 @@ export const gitSettingsBodySchema = z.strictObject({
   productionBranch: z.string().optional(),
   linkedUrl: z.string().max(1024).nullable().optional(),
 });
+
+/** `POST /v1/projects/:name/deploy-hooks`: a name to list it by and the branch it deploys. */
+export const deployHookBodySchema = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  ref: z.string().min(1).max(255),
+});

@@ -192,6 +192,36 @@ describe("end to end: git push deploys", () => {
     expect(shown.stdout).toContain("(with uncommitted changes)");
   });
 
+  it("a deploy hook deploys the latest pushed commit of its branch, without a token", async () => {
+    const api = (method: string, path: string, body?: unknown) =>
+      fetch(`${platform.apiUrl}${path}`, { method, headers: { authorization: `Bearer ${platform.token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const made = await api("POST", "/v1/projects/pushy/deploy-hooks", { name: "cms", ref: "main" });
+    expect(made.status).toBe(201);
+    const hook = (await made.json()) as { id: string; url: string };
+    expect(hook.url).toMatch(new RegExp(`^${platform.apiUrl}/v1/deploy-hooks/[A-Za-z0-9_-]{40,}$`));
+    const listed = await (await api("GET", "/v1/projects/pushy/deploy-hooks")).json();
+    expect(listed.deployHooks).toEqual([expect.objectContaining({ id: hook.id, name: "cms", ref: "main" })]);
+    expect(JSON.stringify(listed)).not.toContain(hook.url.split("/").pop()!);
+
+    const ran = await fetch(hook.url, { method: "POST" });
+    expect(ran.status).toBe(201);
+    const { job } = (await ran.json()) as { job: { id: string; state: string } };
+    expect(job.id).toMatch(/^dpl_/);
+    const main = (await gitOk(["ls-remote", url(), "refs/heads/main"], { cwd: work })).split(/\s/)[0];
+    for (let i = 0; i < 200; i++) {
+      const d = await (await api("GET", `/v1/deployments/${job.id}`)).json();
+      if (d.state === "READY" && (await get("pushy")).text.includes("site v1")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const d = await (await api("GET", `/v1/deployments/${job.id}`)).json();
+    expect(d).toMatchObject({ state: "READY", target: "production", git: { sha: main, branch: "main" } });
+    expect((await get("pushy")).text).toContain("site v1");
+
+    expect((await api("DELETE", `/v1/projects/pushy/deploy-hooks/${hook.id}`)).status).toBe(200);
+    expect((await fetch(hook.url, { method: "POST" })).status).toBe(404);
+    expect((await fetch(`${platform.apiUrl}/v1/deploy-hooks/not-a-real-secret-at-all-no`, { method: "POST" })).status).toBe(404);
+  });
+
   it("keeps repositories across a restart: push again after one", async () => {
     const home = platform.home;
     await platform.stop();
