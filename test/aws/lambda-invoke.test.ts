@@ -78,7 +78,7 @@ describe("Lambda host against the SDK's recorded behaviour", () => {
     expect(calls).toHaveLength(2);
     const input = calls[0]!.args[0].input;
     expect(input).toMatchObject({ FunctionName: "ferry-todo-abc123", Qualifier: "dpl_m" });
-    const event = JSON.parse(Buffer.from(input.Payload!).toString("utf8"));
+    const event = JSON.parse(Buffer.from(input.Payload as Uint8Array).toString("utf8"));
     expect(event).toMatchObject({ version: "2.0", rawPath: "/api/hi", rawQueryString: "x=1", requestContext: { http: { method: "GET" }, requestId: "r1" } });
   });
 
