@@ -8,6 +8,7 @@ import type { BuildRunner } from "./services/builds.ts";
 import type { BuildLogs } from "./services/build-logs.ts";
 import type { ZodType } from "zod";
 import type { HookServer } from "../git/hook-server.ts";
+import type { Deployment } from "../core/types.ts";
 
 export interface ApiDeps {
   metadata: Metadata;
@@ -30,6 +31,8 @@ export interface ApiDeps {
   /** told when a project's production deployment changed (promote, rollback, a --prod deploy),
    * so the cron scheduler follows it at once */
   onProductionChanged?: (accountId: string, project: string) => void;
+  /** told of what outgoing webhooks report: a deployment created, promoted or removed, an alias assigned */
+  onEvent?: (type: "deployment.created" | "deployment.promoted" | "deployment.removed" | "alias.assigned", d: Deployment, extra?: Record<string, unknown>) => void;
   /** told when a deployment is removed, so its running instances can be stopped */
   onDeploymentRemoved?: (deploymentId: string) => void;
   /** git remotes: where the bare repositories live and the push hooks' private socket; absent, `/git` answers 404 */

@@ -6,6 +6,7 @@ import { checkArgs, closest } from "./strict.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import { envCommand, storesCommand } from "./commands/env.ts";
 import { logsCommand } from "./commands/logs.ts";
+import { webhooksCommand } from "./commands/webhooks.ts";
 import { gitCommand } from "./commands/git.ts";
 import { cronsCommand } from "./commands/crons.ts";
 import { loginCommand, tokensCommand } from "./commands/tokens.ts";
@@ -37,6 +38,7 @@ export async function runCli(rawArgs: string[], io: Io = processIo()): Promise<n
     login: loginCommand(io, exit),
     stores: storesCommand(io, exit),
     git: gitCommand(io, exit),
+    webhooks: webhooksCommand(io, exit),
     crons: cronsCommand(io, exit),
   };
   const root = defineCommand({ meta: { name: "ferry", version: VERSION, description: "Deploy apps to your own Ferry platform" }, subCommands: commands });

@@ -10,6 +10,7 @@ import {
 import { FerryError } from "../errors.ts";
 import type { Account, Deployment, DeploymentState, Project, TokenRecord } from "../types.ts";
 import { promotionMethods, type DeploymentRecord, type ProjectRecord } from "./promotions.ts";
+import { webhookMethods } from "./webhooks.ts";
 import { cronMethods } from "./crons.ts";
 import { gitMethods } from "./git.ts";
 
@@ -82,6 +83,8 @@ export function createMetadata(doc: DynamoDBDocumentClient, table: string) {
     ...cronMethods(doc, table),
     // ---- git settings and deploy hooks (see git.ts)
     ...gitMethods(doc, table),
+    // ---- outgoing webhooks and their deliveries (see webhooks.ts)
+    ...webhookMethods(doc, table),
 
     // ---- accounts
     async putAccount(account: Account) {

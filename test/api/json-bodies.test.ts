@@ -37,7 +37,7 @@ describe("API: JSON request bodies are parsed strictly on every route", () => {
     } as RequestInit);
 
   it("finds the JSON routes in the OpenAPI document", () => {
-    expect(ops.map((o) => `${o.method} ${o.path}`).sort()).toEqual(["POST /v1/aliases", "POST /v1/deployments", "POST /v1/projects/p/env", "POST /v1/tokens", "PUT /v1/projects/p/git"].sort());
+    expect(ops.map((o) => `${o.method} ${o.path}`).sort()).toEqual(["POST /v1/aliases", "POST /v1/deployments", "POST /v1/projects/p/env", "POST /v1/tokens", "PUT /v1/projects/p/git", "POST /v1/projects/p/deploy-hooks", "POST /v1/webhooks"].sort());
   });
 
   it("a truncated body never creates a token with default scopes", async () => {
