@@ -8,8 +8,14 @@ import { storeEnvironment } from "../../stores/names.ts";
 
 /** Lambda's limit on a function's whole environment (keys + values). */
 export const LAMBDA_ENV_LIMIT = 4 * 1024;
-/** room kept for the FERRY_* facts the router adds at invoke time */
-const FACTS_RESERVE = 512;
+/**
+ * Room kept for the FERRY_* and VERCEL_* facts added to the environment after linking (fixed in
+ * the Lambda's env at deploy time). Measured with envOf: a preview deployment with git metadata
+ * at its bounds (48-character project, 100-character branch, a 200-character subject of 2-byte
+ * characters, GitHub's longest owner and repository names) has 1,497 bytes of them; a typical
+ * one about 600.
+ */
+const FACTS_RESERVE = 1536;
 
 export const envSize = (env: Record<string, string>) => Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
 
