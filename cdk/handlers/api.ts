@@ -9,10 +9,12 @@ import type { BuildRunner } from "../../api/services/builds.ts";
 import { createBuildRunner } from "../../api/services/builds.ts";
 import { createSdkProvisioner } from "../../stores/sdk-provisioner.ts";
 import type { BuildEvent } from "./builds.ts";
-import { cloudWatchOnlyLogs, need, platformFromEnv } from "./platform.ts";
+import { cloudWatchOnlyLogs, lambdaHostFromEnv, need, platformFromEnv } from "./platform.ts";
 
 const p = platformFromEnv();
 const lambda = new LambdaClient({ region: p.region });
+// removes a deployment's Lambda versions and aliases (the API role may delete ferry-* functions)
+const host = lambdaHostFromEnv(p);
 const buildLogs = createBuildLogs(p.blobs);
 const stores = createSdkProvisioner({ dynamodb: { region: p.region }, s3: { region: p.region }, namePrefix: process.env.FERRY_STORE_PREFIX || "ferry" });
 const appsUrl = (label: string) => `https://${label}.${p.domain}`;
@@ -35,12 +37,17 @@ const local = createBuildRunner({
   onReady: async () => {},
 });
 const pending = new Set<Promise<unknown>>();
+/** Work the response must wait for: a frozen sandbox runs nothing after it. */
+function hold(work: Promise<unknown>) {
+  pending.add(work);
+  void work.finally(() => pending.delete(work));
+}
 function queue(payload: BuildEvent) {
-  const sent = lambda
-    .send(new InvokeCommand({ FunctionName: need("FERRY_BUILDS_FUNCTION"), InvocationType: "Event", Payload: Buffer.from(JSON.stringify(payload)) }))
-    .catch((e) => console.error(`[builds] queueing ${payload.deploymentId} failed:`, e));
-  pending.add(sent);
-  void sent.finally(() => pending.delete(sent));
+  hold(
+    lambda
+      .send(new InvokeCommand({ FunctionName: need("FERRY_BUILDS_FUNCTION"), InvocationType: "Event", Payload: Buffer.from(JSON.stringify(payload)) }))
+      .catch((e) => console.error(`[builds] queueing ${payload.deploymentId} failed:`, e)),
+  );
 }
 const builds: BuildRunner = {
   ...local,
@@ -62,6 +69,8 @@ const { app } = createApi({
   domain: p.domain,
   urlFor: appsUrl,
   limits: { maxFileSize: 100 * 1024 * 1024, maxFiles: 20_000 },
+  // a removed deployment's functions go too: nothing of it is left to run or to pay for
+  onDeploymentRemoved: (id) => hold(host.evict(id).catch((e) => console.error(`[functions] removing ${id} failed:`, e))),
 });
 
 // a frozen sandbox runs nothing: the build event must be sent before the response ends

@@ -19,11 +19,15 @@ export const need = (name: string): string => {
   return v;
 };
 
+/** An S3 stand-in named by AWS_ENDPOINT_URL_S3 (s3rver in tests) has no virtual-host buckets
+ * and predates the SDK's default checksums (aws-chunked bodies); real S3 needs neither setting. */
+const localS3 = () => (process.env.AWS_ENDPOINT_URL_S3 ? { forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED" as const, responseChecksumValidation: "WHEN_REQUIRED" as const } : {});
+
 export function platformFromEnv() {
   const region = need("AWS_REGION");
   const doc = createDocClient({ region });
   const metadata = createMetadata(doc, need("FERRY_TABLE"));
-  const blobs = createS3BlobStore(new S3Client({ region }), need("FERRY_BUCKET"));
+  const blobs = createS3BlobStore(new S3Client({ region, ...localS3() }), need("FERRY_BUCKET"));
   const encryptor = createKmsEncryptor({ kms: new KMSClient({ region }), keyId: need("FERRY_KMS_KEY") });
   return { region, metadata, blobs, encryptor, domain: need("FERRY_DOMAIN") };
 }
@@ -32,7 +36,7 @@ export function platformFromEnv() {
 export function lambdaHostFromEnv(p: ReturnType<typeof platformFromEnv>) {
   const prefix = process.env.FERRY_FUNCTION_PREFIX || "ferry";
   const roles = createProjectRoles({
-    iam: createIamClient({ credentials: fromEnv() }),
+    iam: createIamClient({ credentials: fromEnv(), endpoint: process.env.AWS_ENDPOINT_URL_IAM }),
     region: p.region,
     accountId: need("FERRY_ACCOUNT_ID"),
     functionPrefix: prefix,
