@@ -14,14 +14,35 @@ export function createFsBlobStore(root: string): BlobStore {
     return join(root, ...key.split("/"));
   };
   const tmpDir = join(root, ".tmp");
+  // Folders known to exist: each is made once per process, not twice per put (content-addressed
+  // uploads land in a few folders). Bounded, and a folder removed under us is made again below.
+  const madeDirs = new Set<string>();
+  const ensureDir = async (dir: string) => {
+    if (madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    if (madeDirs.size >= 10_000) madeDirs.clear();
+    madeDirs.add(dir);
+  };
+  // temp names: a random per-store prefix and a counter, unique without entropy per put
+  const tmpPrefix = join(tmpDir, `${randomId(12)}-`);
+  let tmpSeq = 0;
   /** Writes a temp file and renames it into place; a failed write removes the temp file. */
   const writeThenRename = async (target: string, write: (tmp: string) => Promise<void>) => {
-    await mkdir(dirname(target), { recursive: true });
-    await mkdir(tmpDir, { recursive: true });
-    const tmp = join(tmpDir, `${randomId(16)}.part`);
+    const dir = dirname(target);
+    await ensureDir(dir);
+    await ensureDir(tmpDir);
+    const tmp = `${tmpPrefix}${(++tmpSeq).toString(36)}.part`;
     try {
       await write(tmp);
-      await rename(tmp, target);
+      try {
+        await rename(tmp, target);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        // the key's folder went away since it was made: make it again, once
+        madeDirs.delete(dir);
+        await ensureDir(dir);
+        await rename(tmp, target);
+      }
     } catch (e) {
       await rm(tmp, { force: true });
       throw e;
@@ -31,7 +52,15 @@ export function createFsBlobStore(root: string): BlobStore {
   return {
     localPath: pathOf,
     async put(key, body) {
-      await writeThenRename(pathOf(key), (tmp) => writeFile(tmp, body));
+      const write = (tmp: string) => writeFile(tmp, body, { flag: "wx" });
+      await writeThenRename(pathOf(key), (tmp) =>
+        write(tmp).catch((e: unknown) => {
+          if (!isNotFound(e)) throw e;
+          // the temp folder went away (removed by hand): made again, once
+          madeDirs.delete(tmpDir);
+          return ensureDir(tmpDir).then(() => write(tmp));
+        }),
+      );
     },
     async putStream(key, body) {
       let target: string;
