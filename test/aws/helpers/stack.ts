@@ -12,5 +12,13 @@ export function synthStack(config: Partial<FerryPlatformConfig> = {}, context: R
     code: (name) => lambda.Code.fromInline(`exports.handler = async () => ${JSON.stringify(name)};`),
     env: { account: "123456789012", region: "eu-west-1" },
   });
-  return { app, stack, template: Template.fromStack(stack) };
+  // Template.fromStack synthesizes (with validation, seconds) each time: only when asked, once
+  let template: Template | undefined;
+  return {
+    app,
+    stack,
+    get template() {
+      return (template ??= Template.fromStack(stack));
+    },
+  };
 }
