@@ -10,29 +10,36 @@
 import http from "node:http";
 import { pathToFileURL } from "node:url";
 import { parseParams, resolveHandler, watchParent, tellParent } from "./child-helpers.mjs";
+import { install, LiteRequest, realOf, recorded } from "./web-lite.mjs";
 
 watchParent();
 
-/** Web handler: IncomingMessage -> Request, Response -> ServerResponse (streamed). */
+/** Web handler: Node's request as a lightweight Request; the answer written into Node's
+ * response, straight from what `new Response(...)` recorded when it can be (web-lite.mjs). */
 async function serveWeb(handler, req, res) {
-  const h = req.headers;
-  const proto = h["x-forwarded-proto"] === "https" ? "https" : "http";
-  const method = req.method;
-  const init = { method, headers: rawHeaderPairs(req.rawHeaders) };
-  if (method !== "GET" && method !== "HEAD") {
-    init.body = req;
-    init.duplex = "half";
-  }
-  const request = new Request(`${proto}://${h.host || "localhost"}${req.url}`, init);
-  const response = await handler(request, { params: parseParams(h["x-ferry-params"]) });
+  const request = new LiteRequest(req, req.headers["x-forwarded-proto"] === "https" ? "https" : "http");
+  const response = await handler(request, { params: parseParams(req.headers["x-ferry-params"]) });
   if (!(response instanceof Response)) throw new Error(`the handler returned ${typeof response}, not a Response`);
-  await writeResponse(response, res);
+  const lite = recorded(response);
+  if (lite) writeRecorded(lite, res);
+  else await writeResponse(realOf(response), res);
 }
 
-function rawHeaderPairs(raw) {
+/** A string or bytes body in one write with Content-Length (none for a body-less status). */
+function writeRecorded({ status, headers, body }, res) {
   const out = [];
-  for (let i = 0; i < raw.length; i += 2) out.push([raw[i], raw[i + 1]]);
-  return out;
+  if (headers) {
+    for (const [k, v] of headers) if (k !== "set-cookie") out.push(k, v);
+    for (const c of headers.getSetCookie()) out.push("set-cookie", c);
+  } else if (typeof body === "string") out.push("content-type", "text/plain;charset=UTF-8");
+  if (body === null) {
+    res.writeHead(status, out);
+    res.end();
+    return;
+  }
+  if (!headers?.has("content-length")) out.push("content-length", typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
+  res.writeHead(status, out);
+  res.end(body);
 }
 
 // a few microtask turns: enough for a body that is already complete to report its end, without
@@ -99,6 +106,8 @@ function fail(res, err) {
 
 let handler;
 try {
+  // before the bundle loads, so its `new Response(...)` is the lightweight one
+  install();
   const mod = await import(pathToFileURL(process.argv[2]).href);
   handler = resolveHandler(mod);
 } catch (e) {

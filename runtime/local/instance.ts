@@ -15,7 +15,7 @@ export const INSIDE = { task: "/var/task", ferry: "/opt/ferry", run: "/run/ferry
 const own = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 /** the child-side files, each bound read-only; nothing else of the platform's tree is visible */
 const CHILD_FILES: Mount[] = [
-  ...["bootstrap.mjs", "child-helpers.mjs", "server-preload.mjs", "vercel-helpers.mjs"].map((f) => ({ source: own(`./${f}`), target: `${INSIDE.ferry}/${f}` })),
+  ...["bootstrap.mjs", "child-helpers.mjs", "server-preload.mjs", "vercel-helpers.mjs", "web-lite.mjs"].map((f) => ({ source: own(`./${f}`), target: `${INSIDE.ferry}/${f}` })),
   // the packages vercel-helpers.mjs imports, where Node looks for them from /opt/ferry
   ...["cookie", "content-type"].map((p) => ({ source: packageRoot(p), target: `${INSIDE.ferry}/node_modules/${p}` })),
 ];
