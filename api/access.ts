@@ -63,6 +63,7 @@ export const ROUTES: RouteAccess[] = [
   { method: "POST", path: "/v1/projects/:name/deploy-hooks", access: "deployments", body: deployHookBodySchema },
   { method: "DELETE", path: "/v1/projects/:name/deploy-hooks/:id", access: "deployments" },
   { method: "POST", path: "/v1/deploy-hooks/:secret", access: "public" },
+  { method: "POST", path: "/v1/git/webhooks/:projectId", access: "public" },
   { method: "GET", path: "/v1/webhooks", access: "webhooks" },
   { method: "POST", path: "/v1/webhooks", access: "webhooks", body: webhookBodySchema },
   { method: "DELETE", path: "/v1/webhooks/:id", access: "webhooks" },

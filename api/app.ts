@@ -22,6 +22,8 @@ import { deployHookService } from "./services/git-deploy-hooks.ts";
 import { deployHookRoutes, deployHookTriggerRoutes } from "./routes/deploy-hooks.ts";
 import { webhookService, withWebhookEvents } from "./services/webhooks.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
+import { gitProviderService } from "./services/git-providers.ts";
+import { gitWebhookRoutes } from "./routes/git.ts";
 import { openApiDocument } from "./openapi.ts";
 import { guard, ROUTES } from "./access.ts";
 
@@ -36,7 +38,8 @@ export function createApi(apiDeps: ApiDeps) {
   const envs = envService(deps);
   const stores = storeService(deps);
   const gitDeploy = gitDeployService(deps, deployments, aliases);
-  const deployHooks = deployHookService(deps, gitDeploy);
+  const gitProviders = gitProviderService(deps, gitDeploy);
+  const deployHooks = deployHookService(deps, gitDeploy, { sync: gitProviders.syncBranch });
   const app = new Hono<ApiEnv>();
   app.onError(onApiError);
   app.notFound(notFound);
@@ -45,6 +48,7 @@ export function createApi(apiDeps: ApiDeps) {
   if (deps.git) app.route("/git", gitRemoteRoutes({ ...deps, git: deps.git }, gitPushService(gitDeploy)));
   // deploy hooks: the secret in the URL is the credential, so they come before the token check
   app.route("/v1/deploy-hooks", deployHookTriggerRoutes(deployHooks));
+  app.route("/v1/git/webhooks", gitWebhookRoutes(gitProviders));
   app.get("/v1/health", (c) => c.json({ ok: true }));
   const spec = openApiDocument(deps.limits);
   app.get("/v1/openapi.json", (c) => c.json(spec));

@@ -215,6 +215,9 @@ function baseDocument() {
       "/v1/webhooks/{id}/deliveries/{delivery}/redeliver": {
         post: op("Send a delivery's event again, as a new delivery", { 201: ok("delivery") }, { parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }, { name: "delivery", in: "path", required: true, schema: { type: "string" } }] }),
       },
+      "/v1/git/webhooks/{projectId}": {
+        post: op("A git provider's webhook for a linked project (no token): verified by X-Hub-Signature-256 (GitHub, Gitea), X-Gitea-Signature or X-Gitlab-Token against the project's secret; a push deploys the branch fetched from the linked URL, a pull request gets a preview removed when it closes", { 202: ok("accepted") }, { security: [], parameters: [{ name: "projectId", in: "path", required: true, schema: { type: "string" } }] }),
+      },
       "/v1/deploy-hooks/{secret}": {
         post: op("Run a deploy hook (no token: the secret is the credential): deploys the latest commit of its ref; answers `{ job: { id, state } }`", { 201: ok("job") }, { security: [], parameters: [{ name: "secret", in: "path", required: true, schema: { type: "string" } }] }),
       },

@@ -7,7 +7,9 @@ import type { ApiDeps, ApiEnv } from "../types.ts";
 import { requireScope, verifyToken, type AuthContext } from "../services/tokens.ts";
 import type { gitPushService } from "../services/git-push.ts";
 import type { gitSettingsService } from "../services/git-settings.ts";
+import type { gitProviderService } from "../services/git-providers.ts";
 import { jsonBody } from "../access.ts";
+import { readLimited } from "../body.ts";
 import { gitSettingsBodySchema } from "../services/git-meta.ts";
 
 /**
@@ -51,5 +53,18 @@ export function gitSettingsRoutes(settings: ReturnType<typeof gitSettingsService
   // scopes and bodies: see access.ts
   app.get("/:name/git", async (c) => c.json(await settings.get(c.get("auth"), c.req.param("name"))));
   app.put("/:name/git", async (c) => c.json(await settings.update(c.get("auth"), c.req.param("name"), jsonBody(c, gitSettingsBodySchema))));
+  return app;
+}
+
+const MAX_WEBHOOK_BODY = 5 * 1024 * 1024;
+
+/** `POST /v1/git/webhooks/<project id>`: no token; the provider's signature is the credential. */
+export function gitWebhookRoutes(providers: ReturnType<typeof gitProviderService>) {
+  const app = new Hono<ApiEnv>();
+  app.post("/:projectId", async (c) => {
+    // read whole but bounded (413 before a byte past the limit is kept): the signature covers the raw bytes
+    const raw = Buffer.from(await readLimited(c.req.raw, MAX_WEBHOOK_BODY));
+    return c.json(await providers.receive(c.req.param("projectId"), raw, c.req.raw.headers), 202);
+  });
   return app;
 }

@@ -51,9 +51,9 @@ export function gitSettingsService(deps: ApiDeps) {
       const up = cloneUrlProblem(body.linkedUrl);
       if (up) throw new FerryError("invalid_repo_url", `repository URL ${JSON.stringify(body.linkedUrl)} ${up}`, 400);
     }
-    await metadata.ensureProject({ id: `prj_${randomId(12)}`, accountId: auth.accountId, name: project, createdAt: Date.now() });
+    const p = await metadata.ensureProject({ id: `prj_${randomId(12)}`, accountId: auth.accountId, name: project, createdAt: Date.now() });
     const current = await metadata.getGitSettings(auth.accountId, project);
-    const next: GitSettings = { ...(current ?? {}), accountId: auth.accountId, project, updatedAt: Date.now() };
+    const next: GitSettings = { ...(current ?? {}), accountId: auth.accountId, project, projectId: p.id, updatedAt: Date.now() };
     if (body.productionBranch !== undefined) next.productionBranch = body.productionBranch;
     let secret: string | undefined;
     if (body.linkedUrl === null) {
@@ -74,7 +74,7 @@ export function gitSettingsService(deps: ApiDeps) {
     project,
     remotePath: `/git/${project}.git`,
     productionBranch: s?.productionBranch ?? "main",
-    ...(s?.linkedUrl ? { linkedUrl: s.linkedUrl, webhookPath: `/v1/git/webhooks/${project}` } : {}),
+    ...(s?.linkedUrl ? { linkedUrl: s.linkedUrl, webhookPath: `/v1/git/webhooks/${s.projectId}` } : {}),
   });
 
   return { get, update };

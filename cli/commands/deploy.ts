@@ -11,6 +11,7 @@ import { CliError, type Io } from "../io.ts";
 import { formatBytes } from "../progress.ts";
 import { streamEvents, timeOf } from "../events.ts";
 import { workTreeGit } from "../git-info.ts";
+import { cloneGitUrl, isGitUrl } from "../git-source.ts";
 import type { GitMeta } from "../../core/types.ts";
 
 export interface PublicDeployment {
@@ -34,6 +35,15 @@ async function projectName(dir: string, flag: string | undefined) {
 }
 
 export async function deploy(io: Io, rawArgs: string[], args: { dir?: string; prod?: boolean; name?: string; force?: boolean; json?: boolean; api?: string; token?: string }) {
+  // `ferry deploy <git URL>[#ref]`: a shallow clone, deployed like a folder (its git metadata included)
+  if (args.dir && isGitUrl(args.dir) && !(await stat(resolve(io.cwd, args.dir)).catch(() => null))) {
+    const src = await cloneGitUrl(args.dir, (s) => io.stderr(s + "\n"));
+    try {
+      return await deploy(io, rawArgs, { ...args, dir: src.dir, name: args.name ?? ((await projectOf(src.dir)).fromConfig ? undefined : src.name) });
+    } finally {
+      await src.cleanup();
+    }
+  }
   const dir = resolve(io.cwd, args.dir ?? ".");
   const st = await stat(dir).catch(() => null);
   if (!st?.isDirectory()) throw new CliError(`${args.dir ?? dir} is not a folder`, "invalid_argument", 2);
@@ -92,7 +102,7 @@ export async function deploy(io: Io, rawArgs: string[], args: { dir?: string; pr
 }
 
 export const deployArgs = {
-  dir: { type: "positional", required: false, description: "app folder (default: current folder)" },
+  dir: { type: "positional", required: false, description: "app folder (default: current folder), or a git URL[#ref] to deploy from" },
   prod: { type: "boolean", description: "deploy to production (assigns <project>.<domain>)" },
   name: { type: "string", description: "project name (default: ferry.json name, package.json name, or folder name)" },
   env: { type: "string", alias: "e", description: "runtime env var KEY=VALUE (repeatable)" },

@@ -13,6 +13,8 @@ export interface GitSettings {
   linkedUrl?: string;
   /** the secret provider webhooks are signed with, encrypted with the platform's Encryptor */
   webhookSecretCipher?: string;
+  /** the project's id: its provider webhook URL names it, and finds these settings by it (gsi1) */
+  projectId?: string;
   updatedAt: number;
 }
 
@@ -41,7 +43,13 @@ export function gitMethods(doc: DynamoDBDocumentClient, table: string) {
       return strip<GitSettings>((await doc.send(new GetCommand({ TableName: table, Key: settingsKey(accountId, project), ConsistentRead: true }))).Item);
     },
     async putGitSettings(s: GitSettings) {
-      await doc.send(new PutCommand({ TableName: table, Item: { ...settingsKey(s.accountId, s.project), ...s } }));
+      const index = s.linkedUrl && s.projectId ? { gsi1pk: `GITLINK#${s.projectId}`, gsi1sk: "GIT" } : {};
+      await doc.send(new PutCommand({ TableName: table, Item: { ...settingsKey(s.accountId, s.project), ...index, ...s } }));
+    },
+    /** The linked settings whose provider webhook URL names `projectId`. */
+    async gitSettingsByProjectId(projectId: string): Promise<GitSettings | null> {
+      const r = await doc.send(new QueryCommand({ TableName: table, IndexName: "gsi1", KeyConditionExpression: "gsi1pk = :p", ExpressionAttributeValues: { ":p": `GITLINK#${projectId}` } }));
+      return strip<GitSettings>(r.Items?.[0]);
     },
 
     async putDeployHook(h: DeployHookRecord) {

@@ -92,3 +92,25 @@ export const remoteLines = (stderr: string) =>
     .split("\n")
     .filter((l) => l.startsWith("remote: "))
     .map((l) => l.slice("remote: ".length).trimEnd());
+
+/** `git daemon` serving every bare repository under `base` on a free loopback port (a stand-in git provider). */
+export async function startGitDaemon(base: string): Promise<{ url: (repo: string) => string; stop: () => void }> {
+  const { createServer } = await import("node:net");
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const child = spawn("git", ["daemon", "--export-all", "--reuseaddr", `--base-path=${base}`, "--listen=127.0.0.1", `--port=${port}`, base], { env: gitClientEnv(), stdio: "ignore" });
+  // ready once it accepts connections
+  const { connect } = await import("node:net");
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const c = connect(port, "127.0.0.1").once("connect", () => (c.destroy(), r(true))).once("error", () => r(false));
+    });
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url: (repo) => `git://127.0.0.1:${port}/${repo}`, stop: () => void child.kill("SIGTERM") };
+}
