@@ -38,7 +38,6 @@ export function createApi(apiDeps: ApiDeps) {
   const envs = envService(deps);
   const stores = storeService(deps);
   const gitDeploy = gitDeployService(deps, deployments, aliases);
-  const deployHooks = deployHookService(deps, gitDeploy);
   const gitProviders = gitProviderService(deps, gitDeploy);
   const deployHooks = deployHookService(deps, gitDeploy, { sync: gitProviders.syncBranch });
   const app = new Hono<ApiEnv>();
