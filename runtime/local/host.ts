@@ -10,7 +10,7 @@ import { createMaterializer, entryPath } from "./materialize.ts";
 import { FunctionPool } from "./pool.ts";
 import type { Sandbox } from "../../sandbox/port.ts";
 import { defaultSandbox } from "../../sandbox/default.ts";
-import { flattenHeaders, flattenRawHeaders, forward, forwardToNode, hostOf, pathOf } from "./proxy.ts";
+import { flattenHeaders, flattenRawHeaders, forward, forwardToNode, hostOf, pathOf, type ExchangeOwner } from "./proxy.ts";
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, receiveBody, type BodyLimits } from "./body.ts";
 
 export interface LocalHostOptions {
@@ -226,31 +226,48 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
       : flattenHeaders(request.url, request.headers, extra);
     const body = received !== undefined ? received : bodyless ? null : incoming ?? (request.body as AsyncIterable<Uint8Array> | null);
 
+    const call = new Call(pool, inst, target, ctx, method, path, start);
     const maxMs = positive(target.fn.config?.maxDuration, DEFAULTS.maxDuration) * 1000;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      const err = new FerryError("function_timeout", `function ${target.fn.name} of deployment ${target.deploymentId} did not finish within maxDuration (${maxMs / 1000} s)`, 504);
-      exchange.abort(err);
-      // a hung instance cannot be trusted with the next request
-      inst.kill(`a request exceeded maxDuration (${maxMs / 1000} s)`);
-    }, maxMs);
-
-    const mapError = (err: Error) => (isFerryError(err) ? err : crashError(inst, err));
+    call.timer = setTimeout(timeOut, maxMs, call, maxMs);
     const fwd = { method, path, headers, body, responseHeaders: ctx.responseHeaders };
-    const settle = (status: number, err: Error | null) => {
-        clearTimeout(timer);
-        pool.release(inst);
-        if (onLog) {
-          if (err && isFerryError(err) && err.code === "function_invalid_response") {
-            onLog({ ts: Date.now(), deploymentId: target.deploymentId, function: target.fn.name, requestId: ctx.requestId, stream: "stderr", text: `[ferry] function ${target.fn.name}: ${err.message}; the visitor got 502` });
-          }
-          logRequest(target, ctx, method, path, status || (timedOut ? 504 : 502), start, err && !status ? err.message : null);
-        }
-      };
     // with the Node response at hand, stream into it directly (the warm hot path)
-    const exchange = ctx.outgoing && ctx.sent ? forwardToNode(inst.pool!, fwd, ctx.outgoing, ctx.sent, mapError, settle) : forward(inst.pool!, fwd, mapError, settle);
-    return exchange.response;
+    call.exchange =
+      ctx.outgoing && ctx.sent
+        ? forwardToNode(inst.pool!, fwd, ctx.outgoing, ctx.sent, call)
+        : forward(inst.pool!, fwd, (err) => call.mapError(err), (status, err) => call.settle(status, err));
+    return call.exchange.response;
+  }
+
+  /** One request on an instance: its maxDuration timer and what happens when it is over. One
+   * object per request rather than a closure for each part. */
+  class Call implements ExchangeOwner {
+    timer: NodeJS.Timeout | undefined;
+    timedOut = false;
+    exchange: { abort: (err: Error) => void; response: Promise<Response> } | null = null;
+    constructor(
+      readonly pool: FunctionPool,
+      readonly inst: Instance,
+      readonly target: FunctionTarget,
+      readonly ctx: InvokeContext,
+      readonly method: string,
+      readonly path: string,
+      readonly start: number,
+    ) {}
+
+    mapError(err: Error): Promise<FerryError> | FerryError {
+      return isFerryError(err) ? err : crashError(this.inst, err);
+    }
+
+    settle(status: number, err: Error | null): void {
+      clearTimeout(this.timer);
+      this.pool.release(this.inst);
+      if (!onLog) return;
+      const { target, ctx } = this;
+      if (err && isFerryError(err) && err.code === "function_invalid_response") {
+        onLog({ ts: Date.now(), deploymentId: target.deploymentId, function: target.fn.name, requestId: ctx.requestId, stream: "stderr", text: `[ferry] function ${target.fn.name}: ${err.message}; the visitor got 502` });
+      }
+      logRequest(target, ctx, this.method, this.path, status || (this.timedOut ? 504 : 502), this.start, err && !status ? err.message : null);
+    }
   }
 
   async function stopDeployment(deploymentId: string, err: FerryError) {
@@ -289,6 +306,15 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
       if (sockets) await rm(await sockets, { recursive: true, force: true });
     },
   };
+}
+
+/** A request past maxDuration fails with 504, and its instance is killed: a hung instance cannot
+ * be trusted with the next request. */
+function timeOut(call: { timedOut: boolean; target: FunctionTarget; inst: Instance; exchange: { abort: (err: Error) => void } | null }, maxMs: number) {
+  call.timedOut = true;
+  const { target } = call;
+  call.exchange?.abort(new FerryError("function_timeout", `function ${target.fn.name} of deployment ${target.deploymentId} did not finish within maxDuration (${maxMs / 1000} s)`, 504));
+  call.inst.kill(`a request exceeded maxDuration (${maxMs / 1000} s)`);
 }
 
 const SOCKET_DIR_PREFIX = "ferry-sockets-";
