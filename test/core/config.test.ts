@@ -35,7 +35,7 @@ describe("ferry.json validation", () => {
     [{ redirects: [{ source: "/ok", destination: "/x" }, { source: "/a", destination: "/b/:id" }] }, 'ferry.json: redirects[1]: Redirect at index 1 has segment ":id" in `destination` property but not in `source` or `has` property'],
     [{ rewrites: [{ source: "/a", destination: "/b/:slug" }] }, 'ferry.json: rewrites[0]: Rewrite at index 0 has segment ":slug"'],
     [{ headers: [{ source: "/a", headers: [{ key: "bad key", value: "x" }] }] }, "ferry.json: headers[0].headers[0].key: invalid header name"],
-    [{ routes: [{ src: "/a(", dest: "/b" }] }, "ferry.json: routes[0]: Route at index 0 has invalid `src`/`source` regular expression"],
+    [{ routes: [{ src: "/a(", dest: "/b" }] }, "ferry.json: routes[0].src: Route at index 0 has invalid `src`/`source` regular expression"],
     [{ routes: [{ src: "/a", dest: "/b" }], rewrites: [{ source: "/c", destination: "/d" }] }, "ferry.json: routes: `routes` cannot be used together with `rewrites`"],
     [{ routes: [{ src: "/a" }], cleanUrls: true, trailingSlash: false }, "`routes` cannot be used together with `cleanUrls`, `trailingSlash`"],
     [{ rewrites: [{ source: "/a", destination: "/b", transforms: [] }] }, "ferry.json: rewrites[0].transforms"],
