@@ -31,7 +31,7 @@ export async function benchCli(opts: { runs?: number } = {}): Promise<BenchResul
   const runs = opts.runs ?? 15;
   const build = spawnSync(process.execPath, [join(ROOT, "scripts/build.mjs"), "cli"], { encoding: "utf8" });
   if (build.status !== 0) throw new Error(`the CLI build failed:\n${build.stderr}`);
-  const platform = await startPlatformProcess();
+  const platform = await startPlatformProcess({ compiled: true });
   // a folder of no project: `ls` lists everything, as it does for a folder never deployed
   const cwd = await mkdtemp(join(tmpdir(), "ferry-bench-cli-"));
   const env = { FERRY_HOME: platform.home, FERRY_API_URL: "", FERRY_TOKEN: "" };

@@ -33,8 +33,8 @@ export async function startPlatformPair(env: Record<string, string> = {}) {
   };
   // both start at once; neither is measured yet
   const [a, b] = await Promise.allSettled([
-    startPlatformProcess({ env: { ...env, FERRY_UNSANDBOXED: "" } }).then((p) => (started.push(p), p)),
-    startPlatformProcess({ env: { ...env, FERRY_UNSANDBOXED: "1" } }).then((p) => (started.push(p), p)),
+    startPlatformProcess({ compiled: true, env: { ...env, FERRY_UNSANDBOXED: "" } }).then((p) => (started.push(p), p)),
+    startPlatformProcess({ compiled: true, env: { ...env, FERRY_UNSANDBOXED: "1" } }).then((p) => (started.push(p), p)),
   ]);
   if (a.status === "rejected" || b.status === "rejected") {
     await stop();

@@ -30,7 +30,7 @@ async function deployOnce(platform: RunningPlatform, dir: string, name: string) 
  */
 export async function benchDeployFiles(opts: { rounds?: number } = {}): Promise<BenchResult> {
   const rounds = opts.rounds ?? 3;
-  const platform = await startPlatformProcess();
+  const platform = await startPlatformProcess({ compiled: true });
   const work = await mkdtemp(join(tmpdir(), "ferry-bench-files-"));
   const many = join(work, "many");
   const one = join(work, "one");

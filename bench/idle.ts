@@ -13,7 +13,7 @@ export async function benchIdleApps(opts: { apps?: number; touched?: number } = 
   const apps = opts.apps ?? 200;
   const touched = opts.touched ?? 20;
   const idleMs = 3000;
-  const platform = await startPlatformProcess({ env: { FERRY_IDLE_TIMEOUT_MS: String(idleMs) } });
+  const platform = await startPlatformProcess({ compiled: true, env: { FERRY_IDLE_TIMEOUT_MS: String(idleMs) } });
   const api = (path: string, init: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {}) =>
     request(`${platform.apiUrl}${path}`, { method: (init.method ?? "GET") as "GET", body: init.body, headers: { authorization: `Bearer ${platform.token}`, ...init.headers } });
   try {

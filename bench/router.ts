@@ -21,7 +21,7 @@ export async function benchRouter(opts: { seconds?: number; rounds?: number } = 
   // many short rounds: the median of 15 shrugs off the noisy moments of a shared machine
   const seconds = opts.seconds ?? 1.5;
   const rounds = opts.rounds ?? 15;
-  const platform = await startPlatformProcess();
+  const platform = await startPlatformProcess({ compiled: true });
   const targets: { stop: () => void }[] = [];
   try {
     const hello = await deploy(platform, "bench/apps/hello", "bench-hello");

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -17,10 +17,19 @@ export interface RunningPlatform {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the embedded platform exactly as `npm start` does, in its own process, on free ports. */
-export async function startPlatformProcess(opts: { home?: string; env?: Record<string, string> } = {}): Promise<RunningPlatform> {
+/**
+ * Starts the embedded platform in its own process, on free ports: from the sources (tests see
+ * every edit at once), or with `compiled` from dist/ exactly as `npm start` runs it (benchmarks
+ * measure what a user runs; the bundle is brought up to date first).
+ */
+export async function startPlatformProcess(opts: { home?: string; env?: Record<string, string>; compiled?: boolean } = {}): Promise<RunningPlatform> {
   const home = opts.home ?? (await mkdtemp(join(tmpdir(), "ferry-home-")));
-  const proc = spawn(process.execPath, ["--import", "tsx", join(ROOT, "server/main.ts")], {
+  if (opts.compiled) {
+    const build = spawnSync(process.execPath, [join(ROOT, "scripts/build.mjs"), "server"], { encoding: "utf8" });
+    if (build.status !== 0) throw new Error(`building dist/server.mjs failed:\n${build.stderr}`);
+  }
+  const entry = opts.compiled ? [join(ROOT, "dist/server.mjs")] : ["--import", "tsx", join(ROOT, "server/main.ts")];
+  const proc = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: { ...process.env, FERRY_HOME: home, FERRY_API_PORT: "0", FERRY_ROUTER_PORT: "0", FERRY_DOMAIN: "localhost", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
