@@ -64,7 +64,7 @@ export function bundleDir(source: string): string {
 /**
  * Bundles every function in one esbuild run (one parse of shared modules and node_modules) and
  * uploads each bundle under its artifact prefix, with the files it reads beside it. Exports and
- * input files are read from the bundles and their maps (see bundle-info.ts). Outputs are named in
+ * input files are read from the bundles (see bundle-info.ts) and their maps. Outputs are named in
  * their source's folder, so `__dirname`, `import.meta.url` and the map's `sources` are those of
  * the source, and renamed to `index.mjs` on upload (placed in that folder at run time).
  */
