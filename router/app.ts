@@ -87,7 +87,7 @@ export function createRouter(opts: RouterOptions): Router {
     const path = url.path;
     const decoded = decodePath(path);
     if (decoded === null) return errorResponse(req, 400, "bad_request", requestId);
-    if (t.plain || !t.routes) {
+    if (!t.routes) {
       const found = findTarget(t, path, decoded);
       return found ? serveFound(req, found, r, url, null, undefined, requestId, null, env) : notFound(req, t, 404, requestId, null, env);
     }

@@ -17,8 +17,6 @@ export interface RouteTable {
   cleanUrls: boolean;
   /** `//` in a path is redirected to `/` (trailingSlash or cleanUrls set, as serve-handler does) */
   collapseSlashes: boolean;
-  /** nothing but static files and functions: the rule steps can be skipped */
-  plain: boolean;
 }
 
 const tables = new WeakMap<BuildOutput, RouteTable>();
@@ -48,7 +46,6 @@ function compile(output: BuildOutput): RouteTable {
     routes: routes?.length ? compileRoutes(routes) : null,
     cleanUrls: r.cleanUrls === true,
     collapseSlashes: r.cleanUrls === true || r.trailingSlash !== undefined,
-    plain: !routes?.length,
   };
 }
 
