@@ -16,6 +16,18 @@ const keyOf = (pair: string) => {
   }
 };
 
+/** Pairs grouped by decoded key, keys in first-seen order. */
+function groupByKey(pairs: string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const p of pairs) {
+    const k = keyOf(p);
+    const group = out.get(k);
+    if (group) group.push(p);
+    else out.set(k, [p]);
+  }
+  return out;
+}
+
 /**
  * A destination's query merged with the request's, as Vercel does: the destination's keys first,
  * and a key the request also has takes the request's values (in the destination's position).
@@ -25,17 +37,8 @@ export function mergeQuery(destSearch: string, reqSearch: string): string {
   const req = rawPairs(reqSearch);
   if (!req.length) return dest.length ? `?${dest.join("&")}` : "";
   if (!dest.length) return `?${req.join("&")}`;
-  const byKey = new Map<string, string[]>();
-  for (const p of dest) {
-    const k = keyOf(p);
-    byKey.set(k, [...(byKey.get(k) ?? []), p]);
-  }
-  const fromReq = new Map<string, string[]>();
-  for (const p of req) {
-    const k = keyOf(p);
-    fromReq.set(k, [...(fromReq.get(k) ?? []), p]);
-  }
-  for (const [k, pairs] of fromReq) byKey.set(k, pairs);
+  const byKey = groupByKey(dest);
+  for (const [k, pairs] of groupByKey(req)) byKey.set(k, pairs);
   return `?${[...byKey.values()].flat().join("&")}`;
 }
 
