@@ -40,7 +40,7 @@ describe("router: external rewrites stream", () => {
     await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
     const origin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
     const routes = routesOf(parseFerryConfig({ rewrites: [{ source: "/ext/:path*", destination: `${origin}/:path*` }] }));
-    const app = createRouter({ domain: "localhost", resolve: async (l) => (l === "site" ? ready(output([], [], routes)) : null), host: noFunctions, blobs: s.blobs });
+    const app = createRouter({ domain: "localhost", resolve: async (l) => (l === "site" ? ready(output([], [], routes)) : null), host: noFunctions, blobs: s.blobs, externalRewrites: { allowPrivateNetworks: true } });
     router = createServer(nodeListener(app.fetch));
     await new Promise<void>((r) => router.listen(0, "127.0.0.1", r));
     port = (router.address() as AddressInfo).port;

@@ -91,7 +91,7 @@ describe("Vercel routing conformance", () => {
       resolve: async (label) => deployments[label] ?? null,
       host: echoHost,
       blobs: s.blobs,
-      externalRewrites: { headersTimeoutMs: 300 },
+      externalRewrites: { headersTimeoutMs: 300, allowPrivateNetworks: true },
     });
     client = ADAPTERS.find(([name]) => name.startsWith("Node"))![1](router);
   });
