@@ -1,4 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { strip } from "./table.ts";
 
 /**
  * A project's git settings, one item beside the project (`ACCOUNT#<id>` / `GIT#<project>`):
@@ -29,12 +30,6 @@ export interface DeployHookRecord {
   secretHash: string;
   createdAt: number;
 }
-
-const strip = <T>(item: Record<string, unknown> | undefined): T | null => {
-  if (!item) return null;
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...rest } = item;
-  return rest as T;
-};
 
 export function gitMethods(doc: DynamoDBDocumentClient, table: string) {
   const settingsKey = (accountId: string, project: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `GIT#${project}` });

@@ -2,6 +2,7 @@ import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } 
 import { FerryError } from "../errors.ts";
 import type { Deployment, Project } from "../types.ts";
 import type { HostRecord } from "./repository.ts";
+import { strip } from "./table.ts";
 
 /**
  * Promotion state, kept on the project item so that one conditional write can decide it:
@@ -58,12 +59,8 @@ const isConditionFail = (e: unknown) => (e as Error)?.name === "ConditionalCheck
 
 export function promotionMethods(doc: DynamoDBDocumentClient, table: string) {
   const projectKey = (accountId: string, name: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `PROJECT#${name}` });
-  const readProject = async (accountId: string, name: string): Promise<ProjectRecord | null> => {
-    const item = (await doc.send(new GetCommand({ TableName: table, Key: projectKey(accountId, name), ConsistentRead: true }))).Item;
-    if (!item) return null;
-    const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...rest } = item;
-    return rest as ProjectRecord;
-  };
+  const readProject = async (accountId: string, name: string): Promise<ProjectRecord | null> =>
+    strip<ProjectRecord>((await doc.send(new GetCommand({ TableName: table, Key: projectKey(accountId, name), ConsistentRead: true }))).Item);
 
   return {
     /**

@@ -13,6 +13,7 @@ import { promotionMethods, type DeploymentRecord, type ProjectRecord } from "./p
 import { webhookMethods } from "./webhooks.ts";
 import { cronMethods } from "./crons.ts";
 import { gitMethods } from "./git.ts";
+import { strip } from "./table.ts";
 
 export interface HostRecord {
   host: string;
@@ -57,11 +58,6 @@ export interface ListOptions {
 export type Metadata = ReturnType<typeof createMetadata>;
 
 const pad = (n: number) => n.toString().padStart(15, "0");
-const strip = <T>(item: Record<string, unknown> | undefined): T | null => {
-  if (!item) return null;
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...rest } = item;
-  return rest as T;
-};
 const isConditionFail = (e: unknown) => (e as Error)?.name === "ConditionalCheckFailedException";
 
 export function createMetadata(doc: DynamoDBDocumentClient, table: string) {

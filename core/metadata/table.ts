@@ -19,6 +19,13 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
  */
 export const TABLE_GSIS = ["gsi1", "gsi2"] as const;
 
+/** A stored item without its key and index attributes: the record itself (null when absent). */
+export const strip = <T>(item: Record<string, unknown> | undefined): T | null => {
+  if (!item) return null;
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...rest } = item;
+  return rest as T;
+};
+
 export function createDocClient(config: DynamoDBClientConfig = {}) {
   const client = new DynamoDBClient(config);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

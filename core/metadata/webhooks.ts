@@ -1,4 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { strip } from "./table.ts";
 
 /** An account's outgoing webhook (`ACCOUNT#<id>` / `WEBHOOK#<id>`); the secret is stored encrypted. */
 export interface WebhookRecord {
@@ -37,12 +38,6 @@ export interface DeliveryRecord {
 
 const PENDING = "DELIVERIES#PENDING";
 const pad = (n: number) => n.toString().padStart(15, "0");
-const strip = <T>(item: Record<string, unknown> | undefined): T | null => {
-  if (!item) return null;
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...rest } = item;
-  return rest as T;
-};
-
 export function webhookMethods(doc: DynamoDBDocumentClient, table: string) {
   const deliveryKey = (webhookId: string, id: string) => ({ pk: `WEBHOOK#${webhookId}`, sk: `DELIVERY#${id}` });
   return {
