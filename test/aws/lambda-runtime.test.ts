@@ -1,5 +1,6 @@
-// A function's zip, unpacked and run the way Lambda runs it: a runtime client in a child process
-// (test/aws/helpers/runtime-client.mjs, following aws-lambda-ric's streaming code) against the
+// A function's zip, unpacked and run the way Lambda runs it: Lambda's own runtime interface client
+// (aws-lambda-ric; test/aws/helpers/runtime-client.mjs only where it could not be built) in a child
+// process against the
 // Runtime API served on loopback, its cwd and task root the unpacked zip. The events are the ones
 // the Lambda host sends (requestToEvent), the answers are read back the way the host reads an
 // InvokeWithResponseStream (responseFromStream): the whole invoke path, buffered and streaming,
@@ -14,7 +15,7 @@ import type { BuiltFunction, HandlerKind } from "../../core/types.ts";
 import { requestToEvent } from "../../runtime/lambda/event.ts";
 import { packageFunction } from "../../runtime/lambda/package.ts";
 import { responseFromStream } from "../../runtime/lambda/stream-response.ts";
-import { startRuntimeApi, startSandbox } from "./helpers/runtime-api.ts";
+import { REAL_RUNTIME_CLIENT, startRuntimeApi, startSandbox } from "./helpers/runtime-api.ts";
 
 const NODE_HANDLER = `
 import { readFileSync } from "node:fs";
@@ -163,6 +164,16 @@ describe("a function's zip through the Lambda Runtime API", () => {
     expect(bytes.equals(Buffer.concat([Buffer.from(JSON.stringify(prelude)), Buffer.alloc(8), Buffer.from(JSON.stringify(json))]))).toBe(true);
     expect(inv.error).toBeUndefined();
   }, 20_000);
+
+  it("runs under Lambda's real runtime interface client (required in CI, where .ci/run installs what it builds with)", async () => {
+    if (process.env.CI) expect(REAL_RUNTIME_CLIENT, "aws-lambda-ric did not install: apt-get install autoconf automake libtool, then npm ci").not.toBeNull();
+    if (!REAL_RUNTIME_CLIENT) return;
+    const fn = await deploy("ric", "web", `export default () => new Response("ok");`, undefined);
+    const { response } = await invoke(fn.api, new Request("https://x.example/ric"));
+    expect(await response.text()).toBe("ok");
+    // the real client's start-up line, which the stand-in does not print
+    expect(fn.sandbox.output()).toContain(`Executing 'ferry-lambda.handler' in function directory '${fn.root}'`);
+  });
 
   it("streams server-sent events as the function writes them", async () => {
     const fn = await deploy("api/events", "function", SSE, "api");

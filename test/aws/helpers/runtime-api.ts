@@ -7,6 +7,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type IncomingMessage, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { InvokeStreamEvent } from "../../../runtime/lambda/stream-response.ts";
 
@@ -115,11 +117,24 @@ export async function drain(inv: Invocation): Promise<{ body: Buffer; complete: 
   return { body: Buffer.concat(inv.chunks.map((c) => c.data)), complete };
 }
 
-const CLIENT = fileURLToPath(new URL("./runtime-client.mjs", import.meta.url));
+const OWN_CLIENT = fileURLToPath(new URL("./runtime-client.mjs", import.meta.url));
+
+/**
+ * Lambda's own Node runtime interface client (aws-lambda-ric, what the managed nodejs runtimes
+ * run), when its native part built on this machine (an optional dependency: it needs autoconf,
+ * automake and libtool). Without it, runtime-client.mjs, written after its code, stands in.
+ */
+export const REAL_RUNTIME_CLIENT: string | null = (() => {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve("aws-lambda-ric/package.json")), "bin", "index.mjs");
+  } catch {
+    return null;
+  }
+})();
 
 /** A sandbox: the runtime client in a child process, its cwd and task root the unpacked zip. */
 export function startSandbox(taskRoot: string, runtimeApi: string, env: Record<string, string> = {}, handler = "ferry-lambda.handler"): ChildProcess & { output(): string } {
-  const child = spawn(process.execPath, [CLIENT, handler], {
+  const child = spawn(process.execPath, [REAL_RUNTIME_CLIENT ?? OWN_CLIENT, handler], {
     cwd: taskRoot,
     env: { PATH: process.env.PATH ?? "", AWS_LAMBDA_RUNTIME_API: runtimeApi, LAMBDA_TASK_ROOT: taskRoot, _HANDLER: handler, ...env },
     stdio: ["ignore", "pipe", "pipe"],
