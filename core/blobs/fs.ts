@@ -1,10 +1,14 @@
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { mkdir, readFile, rename, rm, stat, writeFile, readdir } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { randomId } from "../ids.ts";
 import { assertKey, type BlobStore } from "./port.ts";
+
+/** Bodies up to this size are written with synchronous calls: opening, writing, closing and
+ * renaming a small file takes less than the thread pool hops of the same calls made async. */
+const SYNC_PUT_MAX = 64 * 1024;
 
 /** Blob store on the local filesystem. Writes go to a temp file and are renamed into place, so a
  * reader never sees a partial blob and a crash mid-write leaves nothing behind under the key. */
@@ -23,15 +27,50 @@ export function createFsBlobStore(root: string): BlobStore {
     if (madeDirs.size >= 10_000) madeDirs.clear();
     madeDirs.add(dir);
   };
+  const ensureDirSync = (dir: string) => {
+    if (madeDirs.has(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    if (madeDirs.size >= 10_000) madeDirs.clear();
+    madeDirs.add(dir);
+  };
   // temp names: a random per-store prefix and a counter, unique without entropy per put
   const tmpPrefix = join(tmpDir, `${randomId(12)}-`);
   let tmpSeq = 0;
+  const nextTmp = () => `${tmpPrefix}${(++tmpSeq).toString(36)}.part`;
+  /** writeThenRename's steps as synchronous calls, for small bodies */
+  const putSmall = (target: string, body: Buffer | Uint8Array | string) => {
+    const dir = dirname(target);
+    ensureDirSync(dir);
+    ensureDirSync(tmpDir);
+    const tmp = nextTmp();
+    try {
+      try {
+        writeFileSync(tmp, body, { flag: "wx" });
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        madeDirs.delete(tmpDir);
+        ensureDirSync(tmpDir);
+        writeFileSync(tmp, body, { flag: "wx" });
+      }
+      try {
+        renameSync(tmp, target);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        madeDirs.delete(dir);
+        ensureDirSync(dir);
+        renameSync(tmp, target);
+      }
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
+    }
+  };
   /** Writes a temp file and renames it into place; a failed write removes the temp file. */
   const writeThenRename = async (target: string, write: (tmp: string) => Promise<void>) => {
     const dir = dirname(target);
     await ensureDir(dir);
     await ensureDir(tmpDir);
-    const tmp = `${tmpPrefix}${(++tmpSeq).toString(36)}.part`;
+    const tmp = nextTmp();
     try {
       await write(tmp);
       try {
@@ -52,6 +91,7 @@ export function createFsBlobStore(root: string): BlobStore {
   return {
     localPath: pathOf,
     async put(key, body) {
+      if ((typeof body === "string" ? body.length * 3 : body.byteLength) <= SYNC_PUT_MAX) return putSmall(pathOf(key), body);
       const write = (tmp: string) => writeFile(tmp, body, { flag: "wx" });
       await writeThenRename(pathOf(key), (tmp) =>
         write(tmp).catch((e: unknown) => {
@@ -93,8 +133,9 @@ export function createFsBlobStore(root: string): BlobStore {
     },
     async head(key) {
       try {
-        const s = await stat(pathOf(key));
-        return s.isFile() ? { size: s.size } : null;
+        // one short metadata call: cheaper than a thread pool hop, and a miss builds no error
+        const s = statSync(pathOf(key), { throwIfNoEntry: false });
+        return s?.isFile() ? { size: s.size } : null;
       } catch (e) {
         if (isNotFound(e)) return null;
         throw e;

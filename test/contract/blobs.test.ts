@@ -107,3 +107,27 @@ blobStoreContract("s3 (s3rver)", async () => {
   const s3: S3rverService = await startS3rver({ buckets: ["ferry-test"] });
   return { store: blobStoreFromSpec(`s3:ferry-test?endpoint=${s3.endpoint}`), end: () => s3.end() };
 });
+
+describe("filesystem blob store: folders removed under it", () => {
+  it("makes the temp and key folders again, for small and large puts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ferry-blobs-"));
+    try {
+      const store = createFsBlobStore(dir);
+      const big = randomBytes(200 * 1024);
+      await store.put("files/acc/a", "small");
+      await store.put("files/acc/b", big);
+      await rm(join(dir, ".tmp"), { recursive: true, force: true });
+      await rm(join(dir, "files"), { recursive: true, force: true });
+      await store.put("files/acc/c", "small again");
+      expect((await store.get("files/acc/c"))!.toString()).toBe("small again");
+      await rm(join(dir, ".tmp"), { recursive: true, force: true });
+      await rm(join(dir, "files"), { recursive: true, force: true });
+      await store.put("files/acc/d", big);
+      expect((await store.get("files/acc/d"))!.equals(big)).toBe(true);
+      expect(await store.head("files/acc/c")).toBeNull();
+      expect(await store.list("files/")).toEqual(["files/acc/d"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
