@@ -57,7 +57,7 @@ export async function packageFunction(blobs: BlobStore, fn: BuiltFunction): Prom
     );
     entries.push(...batch);
   }
-  const zip = zipFiles(entries);
+  const zip = await zipFiles(entries);
   if (zip.length > MAX_ZIP_BYTES) throw new Error(`${fn.name}: the zipped function is ${zip.length} bytes, over Lambda's ${MAX_ZIP_BYTES}`);
   return { zip, sha256: createHash("sha256").update(zip).digest("base64") };
 }
