@@ -41,7 +41,7 @@ const frameHeader = (f: LocalFile) => Buffer.from(`${f.sha} ${f.size}\n`, "latin
 function batchBody(files: LocalFile[]) {
   async function* frames() {
     for (const f of files) {
-      const bytes = await readFile(f.abs);
+      const bytes = f.bytes ?? (await readFile(f.abs));
       // the size is in the frame already: a file that changed since it was hashed would shift every
       // frame after it
       if (bytes.length !== f.size) throw new CliError(`${f.file} changed while it was being deployed (${f.size} bytes when hashed, ${bytes.length} now); run ferry again`, "file_changed");
