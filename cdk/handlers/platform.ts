@@ -1,15 +1,14 @@
 // What every Lambda of the stack builds from its environment (set by cdk/stack.ts): the same
 // metadata, blob store and encryptor the embedded platform wires, pointed at DynamoDB, S3 and KMS.
+import { IAMClient } from "@aws-sdk/client-iam";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
-import { fromEnv } from "@aws-sdk/credential-provider-env";
 import { createS3BlobStore } from "../../core/blobs/s3.ts";
 import { createKmsEncryptor } from "../../core/crypto/kms.ts";
 import type { LogEntry, LogStore } from "../../core/logs/port.ts";
 import { createMetadata } from "../../core/metadata/repository.ts";
 import { createDocClient } from "../../core/metadata/table.ts";
-import { createIamClient } from "../../runtime/lambda/iam.ts";
 import { createLambdaHost } from "../../runtime/lambda/host.ts";
 import { createProjectRoles } from "../../runtime/lambda/roles.ts";
 
@@ -36,7 +35,8 @@ export function platformFromEnv() {
 export function lambdaHostFromEnv(p: ReturnType<typeof platformFromEnv>) {
   const prefix = process.env.FERRY_FUNCTION_PREFIX || "ferry";
   const roles = createProjectRoles({
-    iam: createIamClient({ credentials: fromEnv(), endpoint: process.env.AWS_ENDPOINT_URL_IAM }),
+    // IAM is global: the SDK signs for us-east-1 whatever the region, and takes AWS_ENDPOINT_URL_IAM
+    iam: new IAMClient({ region: p.region }),
     region: p.region,
     accountId: need("FERRY_ACCOUNT_ID"),
     functionPrefix: prefix,

@@ -1,5 +1,13 @@
-import type { IamClient } from "./iam.ts";
-import { IamError, xmlValue } from "./iam.ts";
+import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  EntityAlreadyExistsException,
+  GetRoleCommand,
+  type IAMClient,
+  NoSuchEntityException,
+  PutRolePolicyCommand,
+} from "@aws-sdk/client-iam";
 
 /** What a project's functions may reach: exactly the stores their env names. */
 export interface StoreGrants {
@@ -24,7 +32,7 @@ export function grantsFromEnv(env: Record<string, string>): StoreGrants {
 }
 
 export interface RoleOptions {
-  iam: IamClient;
+  iam: IAMClient;
   /** e.g. `arn:aws:` partition prefix pieces */
   partition?: string;
   region: string;
@@ -84,33 +92,35 @@ export function createProjectRoles(opts: RoleOptions & { functionPrefix: string 
       const cached = known.get(roleName);
       if (cached?.policy === policy) return cached.arn;
       let arn: string | undefined;
+      const tags = Object.entries(opts.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
       try {
-        const tags = Object.entries(opts.tags ?? {}).flatMap(([k, v], i) => [[`Tags.member.${i + 1}.Key`, k], [`Tags.member.${i + 1}.Value`, v]]);
-        const xml = await opts.iam.call("CreateRole", {
-          RoleName: roleName,
-          AssumeRolePolicyDocument: TRUST,
-          Description: "Ferry: functions of one project and environment",
-          ...(opts.boundaryArn ? { PermissionsBoundary: opts.boundaryArn } : {}),
-          ...Object.fromEntries(tags),
-        });
-        arn = xmlValue(xml, "Arn");
+        const created = await opts.iam.send(
+          new CreateRoleCommand({
+            RoleName: roleName,
+            AssumeRolePolicyDocument: TRUST,
+            Description: "Ferry: functions of one project and environment",
+            PermissionsBoundary: opts.boundaryArn,
+            Tags: tags.length ? tags : undefined,
+          }),
+        );
+        arn = created.Role?.Arn;
       } catch (e) {
-        if (!(e instanceof IamError && e.code === "EntityAlreadyExists")) throw e;
-        arn = xmlValue(await opts.iam.call("GetRole", { RoleName: roleName }), "Arn");
+        if (!(e instanceof EntityAlreadyExistsException)) throw e;
+        arn = (await opts.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role?.Arn;
       }
       if (!arn) throw new Error(`IAM returned no ARN for role ${roleName}`);
-      await opts.iam.call("PutRolePolicy", { RoleName: roleName, PolicyName: "ferry-stores", PolicyDocument: policy });
+      await opts.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: "ferry-stores", PolicyDocument: policy }));
       known.set(roleName, { arn, policy });
       return arn;
     },
     async remove(roleName) {
       known.delete(roleName);
       for (const step of [
-        () => opts.iam.call("DeleteRolePolicy", { RoleName: roleName, PolicyName: "ferry-stores" }),
-        () => opts.iam.call("DeleteRole", { RoleName: roleName }),
+        () => opts.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: "ferry-stores" })),
+        () => opts.iam.send(new DeleteRoleCommand({ RoleName: roleName })),
       ]) {
         await step().catch((e) => {
-          if (!(e instanceof IamError && e.code === "NoSuchEntity")) throw e;
+          if (!(e instanceof NoSuchEntityException)) throw e;
         });
       }
     },

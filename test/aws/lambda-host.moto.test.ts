@@ -2,6 +2,7 @@
 // over real HTTP. moto has no Docker here, so it cannot run (invoke) a function; invocation is
 // covered through a local Runtime API (lambda-runtime.test.ts) and the SDK's recorded
 // streaming shape (lambda-invoke.test.ts).
+import { CreatePolicyCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListRoleTagsCommand } from "@aws-sdk/client-iam";
 import { GetAliasCommand, GetFunctionCommand, LambdaClient, ListVersionsByFunctionCommand } from "@aws-sdk/client-lambda";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFsBlobStore } from "../../core/blobs/fs.ts";
 import type { BlobStore } from "../../core/blobs/port.ts";
 import type { BuildOutput } from "../../core/types.ts";
-import { createIamClient, xmlValue } from "../../runtime/lambda/iam.ts";
 import { createLambdaHost, manifestKey, type LambdaManifest } from "../../runtime/lambda/host.ts";
 import { functionName, roleName } from "../../runtime/lambda/names.ts";
 import { packageFunction } from "../../runtime/lambda/package.ts";
@@ -27,7 +27,7 @@ describe.skipIf(!available)("Lambda host against moto's Lambda + IAM", () => {
   let blobs: BlobStore;
   let lambda: LambdaClient;
   let host: ReturnType<typeof createLambdaHost>;
-  let iam: ReturnType<typeof createIamClient>;
+  let iam: IAMClient;
 
   const output = (body: string): BuildOutput => ({
     version: 1,
@@ -51,12 +51,13 @@ describe.skipIf(!available)("Lambda host against moto's Lambda + IAM", () => {
     dir = await mkdtemp(join(tmpdir(), "ferry-lambda-host-"));
     blobs = createFsBlobStore(join(dir, "blobs"));
     lambda = new LambdaClient({ endpoint: moto.endpoint, region: REGION, credentials: FAKE_CREDENTIALS });
-    iam = createIamClient({ endpoint: moto.endpoint, credentials: FAKE_CREDENTIALS });
+    iam = new IAMClient({ endpoint: moto.endpoint, region: REGION, credentials: FAKE_CREDENTIALS });
     const roles = createProjectRoles({ iam, region: REGION, accountId: "123456789012", functionPrefix: "ferry" });
     host = createLambdaHost({ lambda, blobs, roles, deploy: { waiter: { minDelay: 1, maxWaitTime: 20 } } });
   }, 30_000);
   afterAll(async () => {
     lambda?.destroy();
+    iam?.destroy();
     await moto?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -85,7 +86,8 @@ describe.skipIf(!available)("Lambda host against moto's Lambda + IAM", () => {
     expect(alias.FunctionVersion).toBe("1");
 
     // the role reaches exactly the stores the env names
-    const policy = decodeURIComponent(xmlValue(await iam.call("GetRolePolicy", { RoleName: roleName("ferry", "acc1", "todo", "production"), PolicyName: "ferry-stores" }), "PolicyDocument")!);
+    // IAM returns policy documents URL-encoded
+    const policy = decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: roleName("ferry", "acc1", "todo", "production"), PolicyName: "ferry-stores" }))).PolicyDocument!);
     const doc = JSON.parse(policy) as { Statement: { Sid: string; Resource: string | string[] }[] };
     const kv = doc.Statement.find((s) => s.Sid === "KvStores")!;
     expect(kv.Resource).toEqual([
@@ -127,6 +129,25 @@ describe.skipIf(!available)("Lambda host against moto's Lambda + IAM", () => {
     expect(listing).toContain(".ferry/lambda/bootstrap.mjs");
     expect(execFileSync("unzip", ["-p", file, "index.mjs"], { encoding: "utf8" })).toContain('"two"');
     expect(execFileSync("unzip", ["-p", file, "ferry-lambda.mjs"], { encoding: "utf8" })).toContain('new URL("./index.mjs", import.meta.url).href), "function"');
+  });
+
+  it("project roles: created with the boundary and tags, reused when they exist, removed idempotently", async () => {
+    const boundary = (await iam.send(new CreatePolicyCommand({ PolicyName: "ferry-test-boundary", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) }))).Policy!.Arn!;
+    const opts = { iam, region: REGION, accountId: "123456789012", functionPrefix: "ferry", boundaryArn: boundary, tags: { "ferry:platform": "test" } };
+    const name = "ferry-test-role";
+    const arn = await createProjectRoles(opts).ensure(name, { tables: [], buckets: [] });
+    const role = (await iam.send(new GetRoleCommand({ RoleName: name }))).Role!;
+    expect(role.Arn).toBe(arn);
+    expect(role.PermissionsBoundary?.PermissionsBoundaryArn).toBe(boundary);
+    expect((await iam.send(new ListRoleTagsCommand({ RoleName: name }))).Tags).toEqual([{ Key: "ferry:platform", Value: "test" }]);
+    // another instance (a cold Lambda) finds the role already there and sets the new policy
+    const again = createProjectRoles(opts);
+    expect(await again.ensure(name, { tables: ["t1"], buckets: [] })).toBe(arn);
+    const policy = decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: "ferry-stores" }))).PolicyDocument!);
+    expect(policy).toContain("table/t1");
+    await again.remove(name);
+    await expect(iam.send(new GetRoleCommand({ RoleName: name }))).rejects.toMatchObject({ name: "NoSuchEntityException" });
+    await again.remove(name);
   });
 
   it("removing a deployment removes its version and alias; the last one removes the function", async () => {
