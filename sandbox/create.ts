@@ -85,7 +85,12 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
         // unsandboxed, a process group is the only way to reach what the program starts
         detached: !host,
       });
-      if (host) (proc.stdio[argsFd] as NodeJS.WritableStream).end(bwrapArgs(host, spec).join("\0") + "\0");
+      if (host) {
+        const args = proc.stdio[argsFd] as NodeJS.WritableStream;
+        // a sandbox killed before bwrap read its options resets the pipe; its exit tells the rest
+        args.on("error", () => {});
+        args.end(bwrapArgs(host, spec).join("\0") + "\0");
+      }
       let ended = false;
       proc.once("exit", () => (ended = true));
       return {
