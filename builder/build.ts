@@ -15,7 +15,7 @@ import type { BuildContext, Builder, BuildRequest } from "./port.ts";
 import { collectStatic } from "./static-files.ts";
 import { chooseStaticRoot, describeStaticRoot } from "./static-root.ts";
 import { materialize } from "./workspace.ts";
-import { claimWorkspace, keepWorkspace } from "./workspace-cache.ts";
+import { claimWorkspace, keepWorkspace, type WorkspaceManifest } from "./workspace-cache.ts";
 
 export interface BuilderOptions {
   /** per-function bundle limits (defaults: Lambda's 250 MB unzipped / 50 MB zipped) */
@@ -61,9 +61,14 @@ export const startLines = (req: BuildRequest) => [...configLogLines(req.configSo
 
 export const downloadLine = (req: BuildRequest) => `Downloading ${req.files.length} files (${formatBytes(req.files.reduce((n, f) => n + f.size, 0))})`;
 
-/** Writes the upload into `workDir`, reusing the project's last workspace in link mode. */
-export async function prepareWorkspace(req: BuildRequest, ctx: Pick<BuildContext, "blobs" | "workDir" | "cacheDir" | "signal">, plan: BuildPlan): Promise<void> {
-  const previous = plan.link ? await claimWorkspace(ctx.cacheDir, req.accountId, req.project, ctx.workDir) : null;
+/** In link mode, the project's last workspace moved onto `workDir` (what it holds), else null. */
+export const claimLastWorkspace = (req: BuildRequest, ctx: Pick<BuildContext, "workDir" | "cacheDir">, plan: BuildPlan): Promise<WorkspaceManifest | null> =>
+  plan.link ? claimWorkspace(ctx.cacheDir, req.accountId, req.project, ctx.workDir) : Promise.resolve(null);
+
+/** Writes the upload into `workDir`, reusing the project's last workspace in link mode (claimed
+ * here unless the caller claimed it already: `previous`). */
+export async function prepareWorkspace(req: BuildRequest, ctx: Pick<BuildContext, "blobs" | "workDir" | "cacheDir" | "signal">, plan: BuildPlan, previous?: WorkspaceManifest | null): Promise<void> {
+  if (previous === undefined) previous = await claimLastWorkspace(req, ctx, plan);
   await materialize(req.files, req.accountId, ctx.blobs, ctx.workDir, { signal: ctx.signal, link: plan.link, previous });
 }
 

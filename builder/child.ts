@@ -6,7 +6,7 @@ import type { BuildResult } from "../core/types.ts";
 import { defaultSandbox } from "../sandbox/default.ts";
 import type { Sandbox } from "../sandbox/port.ts";
 import { createBlobGate } from "./blob-gate.ts";
-import { asBuildResult, keepLinkedWorkspace, planBuild, prepareWorkspace, startLines } from "./build.ts";
+import { asBuildResult, claimLastWorkspace, keepLinkedWorkspace, planBuild, prepareWorkspace, startLines } from "./build.ts";
 import { DEFAULT_BUILD_LIMITS, type BuildLimits } from "./build-limits.ts";
 import { accountCacheDir } from "./dep-cache.ts";
 import { canceledResult, errorResult } from "./errors.ts";
@@ -61,7 +61,15 @@ export async function runBuildInChild(req: BuildRequest, opts: ChildBuildOptions
       const plan = await planBuild(req, blobs);
       for (const line of startLines(req)) log(line);
       await mkdir(workDir, { recursive: true });
-      await prepareWorkspace(req, { blobs, workDir, cacheDir, signal }, plan);
+      // link mode runs nothing before the build phase: its process starts (node's start-up) while
+      // the workspace is written, and is told to begin once it is. The last workspace is claimed
+      // first: the sandbox sees the folder that is there when it starts.
+      let ready: Promise<void> | undefined;
+      if (plan.link) {
+        const previous = await claimLastWorkspace(req, { workDir, cacheDir }, plan);
+        ready = prepareWorkspace(req, { blobs, workDir, cacheDir, signal }, plan, previous);
+        ready.catch(() => {}); // handled by runPhase
+      } else await prepareWorkspace(req, { blobs, workDir, cacheDir, signal }, plan);
 
       // something will write into the workspace: it becomes the sandbox user's, as does the
       // account's cache folder the sandbox sees
@@ -76,7 +84,7 @@ export async function runBuildInChild(req: BuildRequest, opts: ChildBuildOptions
 
       const gate = createBlobGate(req, blobs, { maxBytes: limits.diskMb * MB });
       const cacheBaseMb = tenantCache ? await diskUsageMb([tenantCache]) : 0;
-      const phase = (name: "install" | "build") => runPhase({ phase: name, req, plan, sandbox, gate, workDir, tenantCache, limits, bundleLimits, deadline, cacheBaseMb, log, signal });
+      const phase = (name: "install" | "build") => runPhase({ phase: name, req, plan, sandbox, gate, workDir, tenantCache, limits, bundleLimits, deadline, cacheBaseMb, log, signal, ...(name === "build" && ready ? { ready } : {}) });
 
       if (plan.install) {
         if (uploadsNodeModules(req.files)) log(UPLOADED_LINE);

@@ -35,6 +35,9 @@ export interface PhaseOptions {
   cacheBaseMb: number;
   log: (line: string) => void;
   signal?: AbortSignal;
+  /** the workspace being written: the process starts now and is told to begin once it settles
+   * (a failure stops the process and is what runPhase throws) */
+  ready?: Promise<void>;
 }
 
 const MAX_LOG_LINE = 16 * 1024;
@@ -48,7 +51,7 @@ export class WorkerFault extends Error {
     this.name = "WorkerFault";
   }
 }
-type Stop = { kind: "canceled" } | { kind: "time" } | { kind: "disk"; usedMb: number } | { kind: "violation"; message: string };
+type Stop = { kind: "canceled" } | { kind: "prepare"; error: unknown } | { kind: "time" } | { kind: "disk"; usedMb: number } | { kind: "violation"; message: string };
 
 /**
  * Runs one phase of a build (the install, or everything after it) in the sandbox and waits until
@@ -58,6 +61,16 @@ type Stop = { kind: "canceled" } | { kind: "time" } | { kind: "disk"; usedMb: nu
  * for a limit it ran into, BuildCanceled, or another Error for a fault of the platform.
  */
 export async function runPhase(o: PhaseOptions): Promise<BuildOutput | null> {
+  const prepared = (o.ready ?? Promise.resolve()).then(() => null, (error: unknown) => ({ error }));
+  try {
+    return await runProcess(o, prepared);
+  } finally {
+    // the workspace is never written after the phase ends
+    await prepared;
+  }
+}
+
+async function runProcess(o: PhaseOptions, prepared: Promise<{ error: unknown } | null>): Promise<BuildOutput | null> {
   const remaining = o.deadline - Date.now();
   if (remaining <= 0) throw new UserBuildError(limitMessages.time(o.limits));
   const files = await workerFiles();
@@ -145,7 +158,7 @@ export async function runPhase(o: PhaseOptions): Promise<BuildOutput | null> {
   };
 
   const start: ParentMessage = { type: "start", phase: o.phase, request: o.req, plan: o.plan, limits: o.bundleLimits };
-  reply(start);
+  void prepared.then((failed) => (failed ? halt({ kind: "prepare", error: failed.error }) : stop || reply(start)));
 
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
     proc.once("error", (error) => resolve({ code: null, signal: null, error }));
@@ -169,6 +182,7 @@ export async function runPhase(o: PhaseOptions): Promise<BuildOutput | null> {
   const stopped = stop as Stop | null;
   const result = outcome as Outcome | null;
   if (stopped?.kind === "canceled") throw new BuildCanceled();
+  if (stopped?.kind === "prepare") throw stopped.error;
   if (stopped?.kind === "violation") throw new GateViolation(stopped.message);
   if (stopped?.kind === "time") throw new UserBuildError(limitMessages.time(o.limits));
   if (stopped?.kind === "disk") throw new UserBuildError(limitMessages.disk(o.limits, stopped.usedMb));

@@ -102,6 +102,18 @@ describe("runBuildInChild", () => {
     expect(await runBuildInChild(req, { ...opts, sandbox, signal: ac.signal, onLog: () => {} })).toEqual({ type: "error", errors: [{ message: "build canceled" }] });
   });
 
+  it("a static site's build process starts while its workspace is written; a file that cannot be written fails the build", async () => {
+    const { req, blobs, opts } = await prepareChild({ "index.html": "home", "a/b.html": "b" });
+    const ok = await runBuildInChild(req, { ...opts, sandbox, onLog: () => {} });
+    expect(ok.type === "success" && ok.output.static.map((f) => f.path)).toEqual(["a/b.html", "index.html"]);
+    // a file whose blob is gone: the workspace cannot be written, and the build process is stopped
+    const missing = req.files.find((f) => f.file === "a/b.html")!;
+    await blobs.delete(`files/${req.accountId}/${missing.sha}`);
+    const again = { ...req, deploymentId: `${req.deploymentId}x`, files: req.files.map((f) => (f === missing ? { ...f, file: "c.html" } : f)) };
+    const failed = await runBuildInChild(again, { ...opts, workDir: `${opts.workDir}x`, sandbox, onLog: () => {} });
+    expect(failed).toEqual({ type: "error", errors: [{ message: `file c.html (${missing.sha}) was not uploaded` }] });
+  });
+
   it("a build process that dies without a result is an error result", async () => {
     // the build command kills its parent, the build process, as an out-of-memory kill would
     const { req, opts } = await prepareChild({ "ferry.json": JSON.stringify({ buildCommand: "kill -9 $PPID; sleep 5" }) });
