@@ -37,8 +37,13 @@ export function planUploads(files: LocalFile[]): Job[] {
 
 const frameHeader = (f: LocalFile) => Buffer.from(`${f.sha} ${f.size}\n`, "latin1");
 
-/** A batch body (`<sha1> <size>\n<bytes>` per file), read file by file as the request is sent. */
-function batchBody(files: LocalFile[]) {
+/** A batch body (`<sha1> <size>\n<bytes>` per file): one buffer when hashing kept every file's
+ * bytes (one write, not two per file), else read file by file as the request is sent. */
+function batchBody(files: LocalFile[]): { body: Buffer | Readable; length: number } {
+  if (files.every((f) => f.bytes)) {
+    const body = Buffer.concat(files.flatMap((f) => [frameHeader(f), f.bytes!]));
+    return { body, length: body.length };
+  }
   async function* frames() {
     for (const f of files) {
       const bytes = f.bytes ?? (await readFile(f.abs));
