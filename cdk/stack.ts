@@ -140,6 +140,9 @@ export class FerryPlatformStack extends Stack {
     // the router invokes deployed functions; the API removes them with their deployment
     router.addToRolePolicy(new iam.PolicyStatement({ actions: ["lambda:InvokeFunction", "lambda:InvokeWithResponseStream"], resources: [`${fnArn}:*`] }));
     api.addToRolePolicy(new iam.PolicyStatement({ actions: ["lambda:DeleteAlias", "lambda:DeleteFunction", "lambda:ListAliases"], resources: [fnArn, `${fnArn}:*`] }));
+    // `ferry logs`: the API reads what deployed functions wrote (core/logs/cloudwatch.ts)
+    const fnLogs = `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:/aws/lambda/${prefix}-*`;
+    api.addToRolePolicy(new iam.PolicyStatement({ actions: ["logs:FilterLogEvents", "logs:DescribeLogStreams"], resources: [fnLogs, `${fnLogs}:*`] }));
 
     const apiUrl = api.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE, invokeMode: lambda.InvokeMode.RESPONSE_STREAM });
     const routerUrl = router.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE, invokeMode: lambda.InvokeMode.RESPONSE_STREAM });

@@ -9,7 +9,7 @@ import type { BuildRunner } from "../../api/services/builds.ts";
 import { createBuildRunner } from "../../api/services/builds.ts";
 import { createSdkProvisioner } from "../../stores/sdk-provisioner.ts";
 import type { BuildEvent } from "./builds.ts";
-import { cloudWatchOnlyLogs, lambdaHostFromEnv, need, platformFromEnv } from "./platform.ts";
+import { lambdaHostFromEnv, need, platformFromEnv, runtimeLogsFromEnv } from "./platform.ts";
 
 const p = platformFromEnv();
 const lambda = new LambdaClient({ region: p.region });
@@ -65,7 +65,7 @@ const { app } = createApi({
   stores,
   builds,
   buildLogs,
-  logs: cloudWatchOnlyLogs,
+  logs: runtimeLogsFromEnv(p),
   domain: p.domain,
   urlFor: appsUrl,
   limits: { maxFileSize: 100 * 1024 * 1024, maxFiles: 20_000 },

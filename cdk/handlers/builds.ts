@@ -11,7 +11,7 @@ import { blobKeys } from "../../core/blobs/port.ts";
 import type { BuildOutput, BuildResult } from "../../core/types.ts";
 import { envOf } from "../../router/resolver.ts";
 import { createSdkProvisioner } from "../../stores/sdk-provisioner.ts";
-import { cloudWatchOnlyLogs, lambdaHostFromEnv, need, platformFromEnv } from "./platform.ts";
+import { lambdaHostFromEnv, need, platformFromEnv, runtimeLogsFromEnv } from "./platform.ts";
 import { readLines } from "./lines.ts";
 
 export interface BuildEvent {
@@ -59,7 +59,7 @@ const runner = createBuildRunner({
     if (d.target === "production") await api.services.aliases.promote({ accountId: d.accountId, tokenId: "system", scopes: ["*"] }, d);
   },
 });
-api = createApi({ metadata: p.metadata, blobs: p.blobs, encryptor: p.encryptor, stores, builds: runner, buildLogs, logs: cloudWatchOnlyLogs, domain: p.domain, urlFor: (l) => `https://${l}.${p.domain}`, limits: { maxFileSize: 100 * 1024 * 1024, maxFiles: 20_000 } });
+api = createApi({ metadata: p.metadata, blobs: p.blobs, encryptor: p.encryptor, stores, builds: runner, buildLogs, logs: runtimeLogsFromEnv(p), domain: p.domain, urlFor: (l) => `https://${l}.${p.domain}`, limits: { maxFileSize: 100 * 1024 * 1024, maxFiles: 20_000 } });
 
 export async function handler(event: BuildEvent): Promise<void> {
   const d = await p.metadata.getDeployment(event.deploymentId);

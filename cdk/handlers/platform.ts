@@ -1,12 +1,13 @@
 // What every Lambda of the stack builds from its environment (set by cdk/stack.ts): the same
 // metadata, blob store and encryptor the embedded platform wires, pointed at DynamoDB, S3 and KMS.
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { createS3BlobStore } from "../../core/blobs/s3.ts";
 import { createKmsEncryptor } from "../../core/crypto/kms.ts";
-import type { LogEntry, LogStore } from "../../core/logs/port.ts";
+import { createCloudWatchLogStore } from "../../core/logs/cloudwatch.ts";
 import { createMetadata } from "../../core/metadata/repository.ts";
 import { createDocClient } from "../../core/metadata/table.ts";
 import { createLambdaHost } from "../../runtime/lambda/host.ts";
@@ -46,14 +47,5 @@ export function lambdaHostFromEnv(p: ReturnType<typeof platformFromEnv>) {
   return createLambdaHost({ lambda: new LambdaClient({ region: p.region }), blobs: p.blobs, roles, namePrefix: prefix, tags: { "ferry:platform": need("FERRY_STACK") } });
 }
 
-/**
- * Runtime logs on AWS are what Lambda writes to CloudWatch Logs for each function. Reading them
- * back for `ferry logs` needs the CloudWatch Logs client, which this project does not depend on
- * yet: until it does, the API answers with no entries rather than pretending.
- */
-export const cloudWatchOnlyLogs: LogStore = {
-  append: (_e: LogEntry) => {},
-  query: async () => [],
-  follow: () => () => {},
-  close: async () => {},
-};
+/** Runtime logs for `ferry logs`: what Lambda wrote to CloudWatch Logs for the deployment's functions. */
+export const runtimeLogsFromEnv = (p: ReturnType<typeof platformFromEnv>) => createCloudWatchLogStore({ logs: new CloudWatchLogsClient({ region: p.region }), blobs: p.blobs });

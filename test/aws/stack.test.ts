@@ -110,6 +110,16 @@ describe("FerryPlatform template", () => {
     expect(statementsOf("Api").flatMap(actions).filter((a) => a.startsWith("lambda:")).sort()).toEqual(["lambda:DeleteAlias", "lambda:DeleteFunction", "lambda:InvokeFunction", "lambda:ListAliases"]);
   });
 
+  it("the API may read deployed functions' logs for `ferry logs`, and no other log groups", () => {
+    const read = statementsOf("Api").filter((x) => actions(x).some((a) => a === "logs:FilterLogEvents" || a === "logs:DescribeLogStreams"));
+    expect(read).toHaveLength(1);
+    expect(actions(read[0]!).sort()).toEqual(["logs:DescribeLogStreams", "logs:FilterLogEvents"]);
+    const res = JSON.stringify(read[0]!.Resource);
+    expect(res).toContain(":log-group:/aws/lambda/ferry-*\"");
+    expect(res).toContain(":log-group:/aws/lambda/ferry-*:*");
+    for (const other of ["Router", "Builds", "BuildWorker"]) expect(statementsOf(other).flatMap(actions)).not.toContain("logs:FilterLogEvents");
+  });
+
   it("CloudFront in front of the router: HTTPS, all methods, the visitor's host kept for the router", () => {
     template.hasResourceProperties("AWS::CloudFront::Distribution", {
       DistributionConfig: Match.objectLike({
