@@ -168,7 +168,7 @@ describe("a function's zip through the Lambda Runtime API", () => {
   it("runs under Lambda's real runtime interface client (required in CI, where .ci/run installs what it builds with)", async () => {
     if (process.env.CI) expect(REAL_RUNTIME_CLIENT, "aws-lambda-ric did not install: apt-get install autoconf automake libtool, then npm ci").not.toBeNull();
     if (!REAL_RUNTIME_CLIENT) return;
-    const fn = await deploy("ric", "web", `export default () => new Response("ok");`, undefined);
+    const fn = await deploy("ric", "function", `export default () => new Response("ok");`, undefined);
     const { response } = await invoke(fn.api, new Request("https://x.example/ric"));
     expect(await response.text()).toBe("ok");
     // the real client's start-up line, which the stand-in does not print
