@@ -1,5 +1,6 @@
 import { buildSync } from "esbuild";
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BUNDLED_RUNTIME_DIR, runtimeSources } from "../runtime/lambda/runtime-files.ts";
@@ -43,6 +44,7 @@ export function bundleHandler(name: HandlerName, outDir: string): string {
     loader: { ".html": "empty" },
   });
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  if (name === "buildWorker") addBuildTools(dir);
   if (name === "builds") {
     // what runtime/lambda/package.ts puts in every deployed function's zip
     for (const f of runtimeSources()) {
@@ -52,4 +54,32 @@ export function bundleHandler(name: HandlerName, outDir: string): string {
     }
   }
   return dir;
+}
+
+/**
+ * What a build needs beside the worker's code: esbuild's native binary for the worker's
+ * architecture (x86_64 Linux), and npm with a shim on PATH (`tools/bin/npm`), so installs do not
+ * depend on what the managed Node runtime happens to ship. Both are the versions tested here.
+ */
+function addBuildTools(dir: string) {
+  const need = createRequire(join(root, "package.json"));
+  const pkgDir = (name: string, hint: string) => {
+    try {
+      return dirname(need.resolve(`${name}/package.json`));
+    } catch {
+      throw new Error(`the build worker needs ${name}: ${hint}`);
+    }
+  };
+  const esbuild = pkgDir("esbuild", "run npm install");
+  // esbuild's bin/ holds this machine's binary; the worker's comes from @esbuild/linux-x64
+  cpSync(esbuild, join(dir, "node_modules", "esbuild"), { recursive: true, filter: (src) => src !== join(esbuild, "bin") });
+  const binary = pkgDir("@esbuild/linux-x64", "on another platform, run `npm install --no-save --os=linux --cpu=x64 @esbuild/linux-x64` first");
+  cpSync(binary, join(dir, "node_modules", "@esbuild", "linux-x64"), { recursive: true });
+  const npm = [join(dirname(process.execPath), "..", "lib", "node_modules", "npm"), join(dirname(process.execPath), "node_modules", "npm")].find((d) => existsSync(join(d, "bin", "npm-cli.js")));
+  if (!npm) throw new Error(`the build worker needs npm: none found beside ${process.execPath}`);
+  cpSync(npm, join(dir, "tools", "npm"), { recursive: true });
+  mkdirSync(join(dir, "tools", "bin"), { recursive: true });
+  const shim = join(dir, "tools", "bin", "npm");
+  writeFileSync(shim, `#!/bin/sh\nexec node "$(dirname "$0")/../npm/bin/npm-cli.js" "$@"\n`);
+  chmodSync(shim, 0o755);
 }

@@ -7,16 +7,15 @@ import { createApi } from "../../api/app.ts";
 import { createBuildLogs } from "../../api/services/build-logs.ts";
 import type { BuildRunner } from "../../api/services/builds.ts";
 import { createBuildRunner } from "../../api/services/builds.ts";
-import { createSdkProvisioner } from "../../stores/sdk-provisioner.ts";
 import type { BuildEvent } from "./builds.ts";
-import { lambdaHostFromEnv, need, platformFromEnv, runtimeLogsFromEnv } from "./platform.ts";
+import { lambdaHostFromEnv, need, platformFromEnv, runtimeLogsFromEnv, storesFromEnv } from "./platform.ts";
 
 const p = platformFromEnv();
 const lambda = new LambdaClient({ region: p.region });
 // removes a deployment's Lambda versions and aliases (the API role may delete ferry-* functions)
 const host = lambdaHostFromEnv(p);
 const buildLogs = createBuildLogs(p.blobs);
-const stores = createSdkProvisioner({ dynamodb: { region: p.region }, s3: { region: p.region }, namePrefix: process.env.FERRY_STORE_PREFIX || "ferry" });
+const stores = storesFromEnv(p);
 const appsUrl = (label: string) => `https://${label}.${p.domain}`;
 
 // The API Lambda does not build: a build outlives the request that queued it, so each one is

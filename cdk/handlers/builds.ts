@@ -10,8 +10,7 @@ import { linkDeployment } from "../../api/services/link.ts";
 import { blobKeys } from "../../core/blobs/port.ts";
 import type { BuildOutput, BuildResult } from "../../core/types.ts";
 import { envOf } from "../../router/resolver.ts";
-import { createSdkProvisioner } from "../../stores/sdk-provisioner.ts";
-import { lambdaHostFromEnv, need, platformFromEnv, runtimeLogsFromEnv } from "./platform.ts";
+import { lambdaHostFromEnv, need, platformFromEnv, runtimeLogsFromEnv, storesFromEnv } from "./platform.ts";
 import { readLines } from "./lines.ts";
 
 export interface BuildEvent {
@@ -25,7 +24,7 @@ const p = platformFromEnv();
 const lambda = new LambdaClient({ region: p.region });
 const host = lambdaHostFromEnv(p);
 const buildLogs = createBuildLogs(p.blobs);
-const stores = createSdkProvisioner({ dynamodb: { region: p.region }, s3: { region: p.region }, namePrefix: process.env.FERRY_STORE_PREFIX || "ferry" });
+const stores = storesFromEnv(p);
 
 /** The worker streams NDJSON: `{"log": line}` as the build goes, then `{"result": BuildResult}`. */
 const execute: ExecuteBuild = async (req, { onLog, signal }) => {

@@ -12,6 +12,7 @@ import { createMetadata } from "../../core/metadata/repository.ts";
 import { createDocClient } from "../../core/metadata/table.ts";
 import { createLambdaHost } from "../../runtime/lambda/host.ts";
 import { createProjectRoles } from "../../runtime/lambda/roles.ts";
+import { createSdkProvisioner } from "../../stores/sdk-provisioner.ts";
 
 export const need = (name: string): string => {
   const v = process.env[name];
@@ -21,7 +22,7 @@ export const need = (name: string): string => {
 
 /** An S3 stand-in named by AWS_ENDPOINT_URL_S3 (s3rver in tests) has no virtual-host buckets
  * and predates the SDK's default checksums (aws-chunked bodies); real S3 needs neither setting. */
-const localS3 = () => (process.env.AWS_ENDPOINT_URL_S3 ? { forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED" as const, responseChecksumValidation: "WHEN_REQUIRED" as const } : {});
+export const localS3 = () => (process.env.AWS_ENDPOINT_URL_S3 ? { forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED" as const, responseChecksumValidation: "WHEN_REQUIRED" as const } : {});
 
 export function platformFromEnv() {
   const region = need("AWS_REGION");
@@ -49,3 +50,7 @@ export function lambdaHostFromEnv(p: ReturnType<typeof platformFromEnv>) {
 
 /** Runtime logs for `ferry logs`: what Lambda wrote to CloudWatch Logs for the deployment's functions. */
 export const runtimeLogsFromEnv = (p: ReturnType<typeof platformFromEnv>) => createCloudWatchLogStore({ logs: new CloudWatchLogsClient({ region: p.region }), blobs: p.blobs });
+
+/** The app data stores (`kv` tables, `blob` buckets) the API and the coordinator provision. */
+export const storesFromEnv = (p: { region: string }) =>
+  createSdkProvisioner({ dynamodb: { region: p.region }, s3: { region: p.region, ...localS3() }, namePrefix: process.env.FERRY_STORE_PREFIX || "ferry" });
