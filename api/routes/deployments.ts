@@ -60,11 +60,14 @@ export function deploymentRoutes(deps: ApiDeps, deployments: ReturnType<typeof d
       const unsubscribe = follow ? deps.buildLogs.subscribe(d.id, (e) => { pending.push(e); wake?.(); }) : () => {};
       s.onAbort(() => { unsubscribe(); wake?.(); });
       try {
+        const live = deps.buildLogs.isLive(d.id);
         const past = await deps.buildLogs.read(d.id);
         for (const e of past) await s.write(JSON.stringify(e) + "\n");
         // live events are shared objects: drop those that raced in between subscribe() and read()
         const replayed = new Set(past);
         pending.splice(0, pending.length, ...pending.filter((e) => !replayed.has(e)));
+        /** how much of the stored log was sent, while the build runs in another process */
+        let stored = live ? -1 : past.length;
         let state = (await deps.metadata.getDeployment(d.id))!.state;
         if (!follow || FINAL.has(state)) {
           if (!past.some((e) => e.type === "state" && FINAL.has(e.state)) && FINAL.has(state)) {
@@ -76,8 +79,9 @@ export function deploymentRoutes(deps: ApiDeps, deployments: ReturnType<typeof d
           if (!pending.length) {
             await new Promise<void>((r) => {
               wake = r;
-              // re-check the stored state now and then: the build may run in another process
-              setTimeout(r, 2000).unref();
+              // the build may run in another process (the AWS build coordinator): look at its
+              // stored log and state now and then
+              setTimeout(r, stored < 0 ? 2000 : 1000).unref();
             });
             wake = undefined;
           }
@@ -86,6 +90,15 @@ export function deploymentRoutes(deps: ApiDeps, deployments: ReturnType<typeof d
             if (e.type === "state" && FINAL.has(e.state)) return;
           }
           if (!deps.buildLogs.isLive(d.id)) {
+            if (stored >= 0) {
+              // the other process flushes its log as it goes: send what is new since the last look
+              const all = await deps.buildLogs.read(d.id);
+              for (const e of all.slice(stored)) {
+                await s.write(JSON.stringify(e) + "\n");
+                if (e.type === "state" && FINAL.has(e.state)) return;
+              }
+              stored = Math.max(stored, all.length);
+            }
             state = (await deps.metadata.getDeployment(d.id))!.state;
             if (FINAL.has(state)) {
               await s.write(JSON.stringify({ type: "state", ts: Date.now(), state }) + "\n");

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BuildResult } from "../../core/types.ts";
+import { createApi } from "../../api/app.ts";
+import { createBuildLogs } from "../../api/services/build-logs.ts";
+import { createBuildRunner } from "../../api/services/builds.ts";
 import { apiHarness } from "../helpers/api.ts";
 
 const success: BuildResult = { type: "success", output: { version: 1, functions: [], static: [], routes: {} } };
@@ -60,6 +63,26 @@ describe("API: builds, logs, aliases, promotion, rollback", () => {
     expect(events.at(-1)).toMatchObject({ type: "state", state: "CANCELED" });
     expect((await h.waitFor(d.id)).state).toBe("CANCELED");
     release?.();
+  });
+
+  it("follows a build that runs in another process (as on AWS): its stored log lines as they are flushed, then its final state", async () => {
+    // a second API over the same table and bucket that runs no builds itself
+    const elsewhere = createBuildLogs(h.blobs);
+    const runner = createBuildRunner({ metadata: h.metadata, blobs: h.blobs, logs: elsewhere, execute: async () => ({ type: "error", errors: [{ message: "not here" }] }), decrypt: (c) => h.encryptor.decrypt(c), link: async (d) => d, onReady: async () => {} });
+    const other = createApi({ metadata: h.metadata, blobs: h.blobs, encryptor: h.encryptor, logs: h.logs, builds: runner, buildLogs: elsewhere, domain: "ferry.test", urlFor: (l) => `http://${l}.ferry.test`, limits: { maxFileSize: 1024, maxFiles: 10 } });
+    const d = await deploy({ "mode.txt": "hang" });
+    const res = await other.app.request(`/v1/deployments/${d.id}/events?follow=1`, { headers: { authorization: `Bearer ${h.tokenA}` } });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    // the log line arrives while the build still runs: the builder's process flushed it
+    while (!seen.includes("building 1 files")) seen += (await reader.read()).value ?? "";
+    expect((await h.metadata.getDeployment(d.id))!.state).toBe("BUILDING");
+    release?.();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) seen += r.value;
+    const events = seen.trim().split("\n").map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.type === "log" && e.text === "building 1 files")).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({ type: "state", state: "READY" });
+    expect((await h.waitFor(d.id)).state).toBe("READY");
   });
 
   it("assigns <project> on a production deploy, then promotes and rolls back", async () => {

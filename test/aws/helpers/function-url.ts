@@ -19,21 +19,22 @@ function toRequest(req: IncomingMessage, base: string): Request {
   return new Request(new URL(req.url ?? "/", base), init);
 }
 
-export async function startFunctionUrl(lambda: LocalLambda, functionName: string) {
+export async function startFunctionUrl(lambda: LocalLambda, functionName: string, log?: (line: string) => void) {
   const server = createServer(async (req, res) => {
     try {
       const event = await requestToEvent(toRequest(req, `http://${req.headers.host ?? "localhost"}`));
+      log?.(`${functionName} ${req.method} ${req.url}\n`);
       const inv = await lambda.run(functionName, null, event);
       if (!inv) return void res.writeHead(404).end("no such function");
       const framed = String(inv.headers["content-type"] ?? "") === PRELUDE_TYPE;
       let head: Buffer | null = framed ? Buffer.alloc(0) : null;
       let failed = false;
-      if (!framed) res.writeHead(200, { "content-type": String(inv.headers["content-type"] ?? "application/octet-stream") });
       for await (const e of inv.events) {
         if (e.InvokeComplete?.ErrorCode) failed = true;
         const chunk = e.PayloadChunk?.Payload;
         if (!chunk) continue;
         if (head === null) {
+          if (!res.headersSent) res.writeHead(200, { "content-type": String(inv.headers["content-type"] ?? "application/octet-stream") });
           res.write(chunk);
           continue;
         }
@@ -47,7 +48,8 @@ export async function startFunctionUrl(lambda: LocalLambda, functionName: string
         if (rest.length) res.write(rest);
       }
       // an error before the prelude is a 502 from the URL; after it, the stream just ends
-      if (!res.headersSent) res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ message: failed ? "Internal Server Error" : "no response" }));
+      if (!res.headersSent && !failed && !framed) res.writeHead(200, { "content-type": String(inv.headers["content-type"] ?? "application/octet-stream") }).end();
+      else if (!res.headersSent) res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ message: failed ? "Internal Server Error" : "no response" }));
       else res.end();
     } catch (e) {
       if (!res.headersSent) res.writeHead(502).end(String((e as Error).message));

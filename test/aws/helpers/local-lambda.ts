@@ -106,7 +106,7 @@ export async function startLocalLambda(opts: LocalLambdaOptions = {}) {
   async function acquire(key: string, code: LocalCode): Promise<Sandbox> {
     const pool = pools.get(key) ?? [];
     pools.set(key, pool);
-    const idle = pool.find((s) => !s.busy && !s.api.initError);
+    const idle = pool.find((s) => !s.busy && !s.api.initError && !s.api.exited);
     if (idle) return ((idle.busy = true), idle);
     const api = await startRuntimeApi();
     const child = startSandbox(code.root, api.address, { ...opts.env, ...code.env }, code.handler);
@@ -116,6 +116,15 @@ export async function startLocalLambda(opts: LocalLambdaOptions = {}) {
     }
     const s: Sandbox = { api, kill: () => child.kill("SIGKILL"), busy: true, output: () => child.output() };
     pool.push(s);
+    // a runtime that exits (an unhandled rejection does that) fails its event; the next event
+    // gets a new sandbox, as on Lambda
+    child.on("exit", (code, signal) => {
+      const why = `Runtime exited with error: ${signal ? `signal: ${signal}` : `exit status ${code}`}`;
+      opts.onOutput?.(key, `${why}\n`);
+      if (pool.includes(s)) pool.splice(pool.indexOf(s), 1);
+      s.api.exit(why);
+      void s.api.close();
+    });
     return s;
   }
 

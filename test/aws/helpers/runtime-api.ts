@@ -28,6 +28,7 @@ export async function startRuntimeApi() {
   const waiting: ((item: (typeof queue)[number]) => void)[] = [];
   const pending = new Map<string, (inv: Invocation) => void>();
   let initError: string | undefined;
+  let exit: string | undefined;
   let seq = 0;
 
   const server = createServer((req, res) => {
@@ -68,6 +69,9 @@ export async function startRuntimeApi() {
     }
     res.writeHead(404).end();
   });
+  // Lambda's Runtime API keeps a runtime's connections however long it waits between writes (a
+  // streamed answer may send nothing for a while); node's 5 s idle timeout would cut them
+  server.keepAliveTimeout = 0;
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -76,10 +80,24 @@ export async function startRuntimeApi() {
     get initError() {
       return initError;
     },
+    get exited() {
+      return exit !== undefined;
+    },
+    /**
+     * The runtime process is gone: the event it was running, and any queued, end as Lambda ends
+     * them (Runtime.ExitError), and nothing more is sent here.
+     */
+    exit(details: string) {
+      exit = details;
+      for (const answer of pending.values()) answer(exited(details));
+      pending.clear();
+      for (const item of queue.splice(0)) item.answer(exited(details));
+    },
     /** queues one event; resolves when the runtime starts answering it */
     invoke(event: unknown): Promise<Invocation> {
       return new Promise((answer) => {
         const item = { id: `req-${++seq}`, event, answer };
+        if (exit !== undefined) return answer(exited(exit));
         const w = waiting.shift();
         if (w) w(item);
         else queue.push(item);
@@ -91,6 +109,15 @@ export async function startRuntimeApi() {
         server.close(() => ok());
       }),
   };
+}
+
+/** What an invoke gets when the runtime process died under it. */
+function exited(details: string): Invocation {
+  const inv: Invocation = { headers: {}, chunks: [], error: { type: "Runtime.ExitError", body: details }, events: null as never };
+  inv.events = (async function* () {
+    yield { InvokeComplete: { ErrorCode: "Runtime.ExitError", ErrorDetails: details } };
+  })();
+  return inv;
 }
 
 function invocationOf(req: IncomingMessage, failed: boolean, done: () => void): Invocation {
