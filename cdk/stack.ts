@@ -118,10 +118,21 @@ export class FerryPlatformStack extends Stack {
     }
     builds.grantInvoke(api);
     worker.grantInvoke(builds);
-    // the worker runs tenant build commands: it reads uploads and writes artifacts, nothing else
-    // (no metadata, no key), see cdk/README.md
-    worker.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [bucket.arnForObjects("files/*")] }));
-    worker.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:PutObject", "s3:AbortMultipartUpload"], resources: [bucket.arnForObjects("deployments/*/functions/*"), bucket.arnForObjects("files/*")] }));
+    // The worker runs tenant build commands, which can read whatever the worker holds: its own
+    // role gets nothing beyond its logs (no metadata, no key, no bucket). For each build the
+    // coordinator assumes this role with a session policy cut down to that build's account and
+    // deployment (runtime/lambda/build-credentials.ts) and hands the worker those credentials.
+    const buildRole = new iam.Role(this, "BuildSession", {
+      description: "Ferry: what one build may do in the bucket, narrowed per build by a session policy",
+      assumedBy: new iam.ArnPrincipal(builds.role!.roleArn),
+      maxSessionDuration: Duration.hours(1),
+    });
+    buildRole.addToPolicy(new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [bucket.arnForObjects("files/*")] }));
+    buildRole.addToPolicy(new iam.PolicyStatement({ actions: ["s3:ListBucket"], resources: [bucket.bucketArn], conditions: { StringLike: { "s3:prefix": ["files/*"] } } }));
+    buildRole.addToPolicy(new iam.PolicyStatement({ actions: ["s3:PutObject", "s3:AbortMultipartUpload"], resources: [bucket.arnForObjects("deployments/*/functions/*"), bucket.arnForObjects("files/*")] }));
+    buildRole.grantAssumeRole(builds.grantPrincipal);
+    builds.addEnvironment("FERRY_BUILD_ROLE", buildRole.roleArn);
+    builds.addEnvironment("FERRY_BUILD_TIMEOUT_SECONDS", String(config.build.timeoutSeconds));
 
     // the API and coordinator provision app data stores named `<prefix>-*`
     for (const f of [api, builds]) {

@@ -3,6 +3,7 @@
 // writes, build log in S3), has the build itself done by the build worker Lambda (streamed back
 // line by line), then links the stores, deploys the functions as Lambda versions and promotes.
 import { InvokeWithResponseStreamCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { STSClient } from "@aws-sdk/client-sts";
 import { createApi } from "../../api/app.ts";
 import { createBuildLogs } from "../../api/services/build-logs.ts";
 import { createBuildRunner, type ExecuteBuild } from "../../api/services/builds.ts";
@@ -12,6 +13,8 @@ import type { BuildOutput, BuildResult } from "../../core/types.ts";
 import { envOf } from "../../router/resolver.ts";
 import { lambdaHostFromEnv, need, platformFromEnv, runtimeLogsFromEnv, storesFromEnv } from "./platform.ts";
 import { readLines } from "./lines.ts";
+import type { WorkerEvent } from "./build-worker.ts";
+import { mintBuildCredentials } from "../../runtime/lambda/build-credentials.ts";
 
 export interface BuildEvent {
   ferry: "build";
@@ -22,13 +25,19 @@ export interface BuildEvent {
 
 const p = platformFromEnv();
 const lambda = new LambdaClient({ region: p.region });
+const sts = new STSClient({ region: p.region });
+/** the worker's timeout (the stack sets both from one setting) */
+const BUILD_SECONDS = Number(process.env.FERRY_BUILD_TIMEOUT_SECONDS) || 900;
 const host = lambdaHostFromEnv(p);
 const buildLogs = createBuildLogs(p.blobs);
 const stores = storesFromEnv(p);
 
 /** The worker streams NDJSON: `{"log": line}` as the build goes, then `{"result": BuildResult}`. */
 const execute: ExecuteBuild = async (req, { onLog, signal }) => {
-  const res = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: need("FERRY_BUILD_WORKER_FUNCTION"), Payload: Buffer.from(JSON.stringify(req)) }), { abortSignal: signal });
+  // the worker's own role reaches nothing: this build's credentials reach this build's blobs only
+  const credentials = await mintBuildCredentials({ sts, roleArn: need("FERRY_BUILD_ROLE"), bucket: need("FERRY_BUCKET"), req, durationSeconds: BUILD_SECONDS + 300 });
+  const event: WorkerEvent = { request: req, credentials };
+  const res = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: need("FERRY_BUILD_WORKER_FUNCTION"), Payload: Buffer.from(JSON.stringify(event)) }), { abortSignal: signal });
   let result: BuildResult | null = null;
   for await (const line of readLines(res.EventStream!)) {
     const msg = JSON.parse(line) as { log?: string; result?: BuildResult };

@@ -3,8 +3,9 @@
 // the environment the synthesized template gives each of them; AWS itself replaced by local
 // stand-ins reached through the SDK's AWS_ENDPOINT_URL_<SERVICE> variables:
 // - DynamoDB: dynalite (the metadata table and the app's kv tables);
-// - S3: s3rver (the platform bucket and the app's blob buckets);
-// - KMS, IAM, SSM and Lambda's control plane: moto; Lambda's invocations: helpers/local-lambda.ts,
+// - S3, STS, KMS, IAM, SSM and Lambda's control plane: moto (S3 is moto's rather than s3rver
+//   here: the build worker signs with the per-build credentials moto's STS mints, which s3rver
+//   would not know); Lambda's invocations: helpers/local-lambda.ts,
 //   which runs each published version from the zip the platform handed moto;
 // - the function URLs: helpers/function-url.ts. CloudFront is not here: requests reach the router's
 //   URL with the visitor's host in x-forwarded-host, as the stack's viewer-request function sends it.
@@ -17,12 +18,12 @@ import { join } from "node:path";
 import { CreatePolicyCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { GetAliasCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleHandler, HANDLERS, type HandlerName } from "../../cdk/bundle.ts";
 import { createDocClient, ensureTable } from "../../core/metadata/table.ts";
 import { localAwsConfig, startDynalite } from "../../server/services/dynalite.ts";
-import { startS3rver } from "../../server/services/s3rver.ts";
 import { ROOT, runFerryProcess, requestVia } from "../helpers/platform-process.ts";
 import { startFunctionUrl } from "./helpers/function-url.ts";
 import { startLocalLambda, type LocalLambda } from "./helpers/local-lambda.ts";
@@ -34,7 +35,7 @@ const REGION = "eu-west-1";
 const DOMAIN = "apps.ferry.test";
 const TABLE = "ferry-metadata";
 const BUCKET = "ferry-blobs";
-const CREDS = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" };
+const CREDS = { AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey };
 const fnName = (h: HandlerName) => `FerryPlatform-${h}`;
 
 // moto_server is a Python program: without it on PATH this suite is skipped (CI has it)
@@ -72,12 +73,13 @@ describe.skipIf(!(await hasMoto()))("the AWS target end to end with local stand-
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "ferry-aws-e2e-"));
-    const [dyn, s3, moto] = await Promise.all([startDynalite(), startS3rver({ directory: join(dir, "s3"), buckets: [BUCKET] }), startMoto()]);
-    stops.push(() => dyn.end(), () => s3.end(), () => moto.stop());
+    const [dyn, moto] = await Promise.all([startDynalite(), startMoto()]);
+    stops.push(() => dyn.end(), () => moto.stop());
 
     // what CloudFormation creates before any Lambda runs: the table, the key, the boundary policy
     await ensureTable(createDocClient(localAwsConfig(dyn.endpoint)), TABLE);
     const aws = { region: REGION, endpoint: moto.endpoint, credentials: FAKE_CREDENTIALS };
+    await new S3Client({ ...aws, forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: REGION } }));
     const key = (await new KMSClient(aws).send(new CreateKeyCommand({ Description: "ferry e2e" }))).KeyMetadata!.Arn!;
     const boundary = (await new IAMClient(aws).send(new CreatePolicyCommand({ PolicyName: "ferry-function-boundary", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) }))).Policy!.Arn!;
 
@@ -91,6 +93,7 @@ describe.skipIf(!(await hasMoto()))("the AWS target end to end with local stand-
       if (r.Type === "AWS::S3::Bucket") byId[id] = BUCKET;
       if (r.Type === "AWS::KMS::Key") byId[id] = key;
       if (r.Type === "AWS::IAM::ManagedPolicy" && id.startsWith("FunctionBoundary")) byId[id] = boundary;
+      if (r.Type === "AWS::IAM::Role" && id.startsWith("BuildSession")) byId[id] = "arn:aws:iam::123456789012:role/ferry-build-session";
     }
     for (const h of Object.keys(HANDLERS) as HandlerName[]) byId[logical(h)] = fnName(h);
     const resolve = (v: unknown): string => {
@@ -105,7 +108,7 @@ describe.skipIf(!(await hasMoto()))("the AWS target end to end with local stand-
       AWS_REGION: REGION,
       ...CREDS,
       AWS_ENDPOINT_URL_DYNAMODB: dyn.endpoint,
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_S3: moto.endpoint,
       AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
       AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
     };
@@ -121,6 +124,7 @@ describe.skipIf(!(await hasMoto()))("the AWS target end to end with local stand-
         AWS_ENDPOINT_URL_KMS: moto.endpoint,
         AWS_ENDPOINT_URL_IAM: moto.endpoint,
         AWS_ENDPOINT_URL_SSM: moto.endpoint,
+        AWS_ENDPOINT_URL_STS: moto.endpoint,
         AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: moto.endpoint,
         AWS_LAMBDA_FUNCTION_NAME: fnName(h),
         FERRY_BUILD_DIR: join(dir, "worker-tmp"),
@@ -150,6 +154,12 @@ describe.skipIf(!(await hasMoto()))("the AWS target end to end with local stand-
     await ferry(["login", "--api", apiUrl, "--token", token]);
     const who = JSON.parse((await ferry(["whoami", "--json"])).stdout);
     expect(who.apiUrl).toBe(apiUrl);
+  });
+
+  it("the build worker builds nothing without the credentials the coordinator mints for that build", async () => {
+    const inv = await lambda.run(fnName("buildWorker"), null, { request: { deploymentId: "dpl_forged", accountId: "acc_x", project: "x", files: [], config: {}, buildEnv: {} } });
+    const { body } = await drain(inv!);
+    expect(JSON.parse(body.toString("utf8").trim().split("\n").at(-1)!).result.errors[0].message).toMatch(/no credentials/);
   });
 
   let first = "";

@@ -78,15 +78,26 @@ describe("FerryPlatform template", () => {
     for (const [, g] of Object.entries(t.findResources("AWS::Logs::LogGroup"))) expect((g as any).Properties.RetentionInDays).toBe(120);
   });
 
-  it("the build worker, which runs tenant build commands, reaches no metadata, no key, only uploads and artifacts", () => {
-    const s = statementsOf("BuildWorker");
-    const all = s.flatMap(actions);
-    expect(all.some((a) => a.startsWith("dynamodb:"))).toBe(false);
-    expect(all.some((a) => a.startsWith("kms:"))).toBe(false);
-    expect(all.some((a) => a.startsWith("iam:") || a.startsWith("lambda:"))).toBe(false);
-    const resources = JSON.stringify(s.map((x) => x.Resource));
-    expect(resources).toContain("/files/*");
-    expect(resources).toContain("/deployments/*/functions/*");
+  it("the build worker, which runs tenant build commands, reaches nothing of its own: no metadata, no key, no bucket", () => {
+    const all = statementsOf("BuildWorker").flatMap(actions);
+    for (const service of ["dynamodb:", "kms:", "iam:", "lambda:", "s3:", "sts:"]) expect(all.filter((a) => a.startsWith(service)), service).toEqual([]);
+  });
+
+  it("each build gets credentials of the build role, which only the coordinator may assume: uploads and artifacts, nothing else", () => {
+    const [[id, role]] = resources("AWS::IAM::Role").filter(([k]) => k.startsWith("BuildSession"));
+    const trust = role.Properties.AssumeRolePolicyDocument.Statement as { Principal: { AWS: unknown } }[];
+    expect(trust).toHaveLength(1);
+    expect(JSON.stringify(trust[0]!.Principal.AWS)).toMatch(/BuildsServiceRole/);
+    expect(role.Properties.MaxSessionDuration).toBe(3600);
+    const own = statementsOf(id!);
+    expect(own.flatMap(actions).sort()).toEqual(["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
+    const res = JSON.stringify(own.map((x) => x.Resource));
+    expect(res).toContain("/files/*");
+    expect(res).toContain("/deployments/*/functions/*");
+    const assume = statementsOf("Builds").find((x) => actions(x).includes("sts:AssumeRole"))!;
+    expect(JSON.stringify(assume.Resource)).toContain(id);
+    for (const other of ["Api", "Router", "BuildWorker"]) expect(statementsOf(other).flatMap(actions)).not.toContain("sts:AssumeRole");
+    template.hasResourceProperties("AWS::Lambda::Function", { Environment: { Variables: Match.objectLike({ FERRY_BUILD_ROLE: { "Fn::GetAtt": [id, "Arn"] }, FERRY_BUILD_TIMEOUT_SECONDS: "900" }) } });
   });
 
   it("per-project function roles: created only with the boundary, passed only to Lambda, limited to ferry-* names", () => {
