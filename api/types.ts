@@ -9,6 +9,7 @@ import type { BuildLogs } from "./services/build-logs.ts";
 import type { ZodType } from "zod";
 import type { HookServer } from "../git/hook-server.ts";
 import type { Deployment } from "../core/types.ts";
+import type { Resolve } from "../core/net/public-address.ts";
 
 export interface ApiDeps {
   metadata: Metadata;
@@ -37,6 +38,12 @@ export interface ApiDeps {
   onDeploymentRemoved?: (deploymentId: string) => void;
   /** git remotes: where the bare repositories live and the push hooks' private socket; absent, `/git` answers 404 */
   git?: { root: string; hooks: HookServer };
+  /**
+   * Requests made for tenants (outgoing webhooks, fetches of a linked repository) reach only public
+   * addresses unless the operator allows private ones (FERRY_ALLOW_PRIVATE_WEBHOOKS,
+   * FERRY_ALLOW_PRIVATE_GIT: everything on one machine); `resolve` stands in for DNS in tests.
+   */
+  egress?: { allowPrivateWebhooks?: boolean; allowPrivateGit?: boolean; resolve?: Resolve };
   /** how this platform contains tenant code, shown by whoami so an operator sees a weak setup */
   sandbox?: { mode: string; identity: string; cgroup: string | null; limits: Record<string, boolean>; warnings: string[] };
 }

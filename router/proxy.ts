@@ -1,8 +1,7 @@
 import type { IncomingMessage } from "node:http";
-import { lookup as dnsLookup, type LookupAddress } from "node:dns";
-import { BlockList, isIP, type LookupFunction } from "node:net";
 import { Readable } from "node:stream";
 import { Agent, errors, request as undiciRequest, type Dispatcher } from "undici";
+import { isAddressLiteral, isNonPublicAddress, publicLookup } from "../core/net/public-address.ts";
 
 /** Headers that describe one connection, not the message (RFC 9110 §7.6.1): never forwarded. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
@@ -23,34 +22,8 @@ export interface ProxyOptions {
 
 export const DEFAULT_PROXY: ProxyOptions = { headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000 };
 
-const NOT_PUBLIC = new BlockList();
-for (const [net, bits] of [["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12], ["192.0.0.0", 24], ["192.168.0.0", 16], ["198.18.0.0", 15], ["224.0.0.0", 3]] as const) NOT_PUBLIC.addSubnet(net, bits, "ipv4");
-for (const [net, bits] of [["::", 127], ["64:ff9b::", 96], ["64:ff9b:1::", 48], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8]] as const) NOT_PUBLIC.addSubnet(net, bits, "ipv6");
-
-/** Whether an address is one a public destination may not resolve to (IPv4-mapped IPv6 as IPv4). */
-export function isNonPublicAddress(address: string): boolean {
-  const a = address.replace(/^\[|\]$/g, "").toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a)?.[1];
-  if (mapped) return NOT_PUBLIC.check(mapped, "ipv4");
-  const family = isIP(a);
-  if (family === 4) return NOT_PUBLIC.check(a, "ipv4");
-  if (family === 6) return /^::ffff:/.test(a) || NOT_PUBLIC.check(a, "ipv6");
-  return true;
-}
-
-/** dns.lookup, failing when a name resolves to a non-public address (checked at connect time). */
-const publicLookup = ((hostname: string, options: object, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
-  dnsLookup(hostname, options as { all: true }, (err, addresses: LookupAddress[] | string, family?: number) => {
-    if (err) return callback(err, addresses as string, family);
-    const list = Array.isArray(addresses) ? addresses : [{ address: addresses, family: family ?? 4 }];
-    const bad = list.find((x) => isNonPublicAddress(x.address));
-    if (bad) return callback(Object.assign(new Error(`${hostname} resolves to the non-public address ${bad.address}`), { code: "ENOTPUBLIC" }), "", 4);
-    callback(null, addresses, family);
-  });
-}) as unknown as LookupFunction;
-
 let publicAgent: Agent | undefined;
-const publicOnly = () => (publicAgent ??= new Agent({ connect: { lookup: publicLookup } }));
+const publicOnly = () => (publicAgent ??= new Agent({ connect: { lookup: publicLookup() } }));
 
 export type ProxyResult = { ok: true; response: Response } | { ok: false; status: 502 | 504; code: "external_rewrite_failed" | "external_rewrite_timeout" };
 
@@ -81,7 +54,7 @@ export async function proxyExternal(
   if (!opts.allowPrivateNetworks) {
     // an address literal is never looked up, so it is checked here; names are checked as they resolve
     const host = new URL(target).hostname;
-    if (isIP(host.replace(/^\[|\]$/g, "")) && isNonPublicAddress(host)) return { ok: false, status: 502, code: "external_rewrite_failed" };
+    if (isAddressLiteral(host) && isNonPublicAddress(host)) return { ok: false, status: 502, code: "external_rewrite_failed" };
   }
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   const body = !hasBody ? null : incoming ?? (req.body ? Readable.fromWeb(req.body as import("node:stream/web").ReadableStream) : null);

@@ -29,6 +29,10 @@ const options = {
   hostname: process.env.FERRY_HOST || "127.0.0.1",
   // how long an idle function instance lives before it scales to zero
   idleTimeoutMs: process.env.FERRY_IDLE_TIMEOUT_MS ? int("FERRY_IDLE_TIMEOUT_MS", 0, 86_400_000) : undefined,
+  // operator-only: tenants' webhooks and linked repositories may then reach this host's and its
+  // network's services (everything on one machine, tests); off, only public addresses
+  allowPrivateWebhooks: process.env.FERRY_ALLOW_PRIVATE_WEBHOOKS === "1",
+  allowPrivateGit: process.env.FERRY_ALLOW_PRIVATE_GIT === "1",
   log: (l: string) => console.log(l),
 };
 

@@ -38,6 +38,9 @@ export interface PlatformOptions {
   maxFileSize?: number;
   /** scale-to-zero delay for function instances */
   idleTimeoutMs?: number;
+  /** the operator's opt-outs of the public-addresses-only rule for requests made for tenants */
+  allowPrivateWebhooks?: boolean;
+  allowPrivateGit?: boolean;
   log?: (line: string) => void;
 }
 
@@ -136,6 +139,7 @@ export async function startPlatform(opts: PlatformOptions) {
     },
     sandbox: sandbox.status,
     git: { root: join(paths.home, "git"), hooks: gitHooks },
+    egress: { allowPrivateWebhooks: opts.allowPrivateWebhooks, allowPrivateGit: opts.allowPrivateGit },
   });
   // before the API answers: promotions a crash interrupted are carried out, so every alias of a
   // project names the deployment its record does
@@ -157,6 +161,8 @@ export async function startPlatform(opts: PlatformOptions) {
   const sb = sandbox.status;
   log(sb.mode === "none" ? "  Sandbox: NONE: deployed code runs with this platform's rights" : `  Sandbox: ${sb.mode}, tenant code runs as ${sb.identity}; limits by cgroup ${sb.cgroup ?? "(none)"}`);
   for (const w of sb.warnings) log(`  WARNING: ${w}`);
+  if (opts.allowPrivateWebhooks) log("  WARNING: webhooks may be sent to loopback and private addresses (FERRY_ALLOW_PRIVATE_WEBHOOKS)");
+  if (opts.allowPrivateGit) log("  WARNING: linked repositories may be fetched from loopback and private addresses (FERRY_ALLOW_PRIVATE_GIT)");
 
   let closed = false;
   return {

@@ -43,12 +43,13 @@ type Payload = Record<string, any>;
  */
 export function gitProviderService(deps: ApiDeps, gitDeploy: GitDeployService) {
   const { metadata } = deps;
+  const net = { allowPrivate: !!deps.egress?.allowPrivateGit, resolve: deps.egress?.resolve };
 
   /** Brings a branch of a linked project up to date from its linked repository. */
   async function syncBranch(accountId: string, project: string, branch: string) {
     const s = await metadata.getGitSettings(accountId, project);
     if (!s?.linkedUrl || !deps.git) return;
-    await fetchLinked(repoPath(deps.git.root, accountId, project), s.linkedUrl, [`+refs/heads/${branch}:refs/heads/${branch}`]);
+    await fetchLinked(repoPath(deps.git.root, accountId, project), s.linkedUrl, [`+refs/heads/${branch}:refs/heads/${branch}`], net);
   }
 
   async function receive(projectId: string, raw: Buffer, headers: Headers) {
@@ -98,7 +99,7 @@ export function gitProviderService(deps: ApiDeps, gitDeploy: GitDeployService) {
     if (!["opened", "open", "reopened", "reopen", "synchronize", "synchronized", "update"].includes(action)) return { ok: true, event: "pull_request", ignored: true };
     const source = gitlab ? `refs/merge-requests/${number}/head` : `refs/pull/${number}/head`;
     const local = `refs/ferry/pr/${number}`;
-    await fetchLinked(repoPath(deps.git!.root, auth.accountId, s.project), s.linkedUrl!, [`+${source}:${local}`]);
+    await fetchLinked(repoPath(deps.git!.root, auth.accountId, s.project), s.linkedUrl!, [`+${source}:${local}`], net);
     const want = String(gitlab ? gitlab.last_commit?.id : p.pull_request?.head?.sha);
     return deploy(auth, s, { ref: local, want, branch: String(gitlab ? gitlab.source_branch : (p.pull_request?.head?.ref ?? `pr-${number}`)), alias: label, preview: true });
   }

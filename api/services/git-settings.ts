@@ -5,6 +5,7 @@ import { randomId } from "../../core/ids.ts";
 import type { GitSettings } from "../../core/metadata/git.ts";
 import type { ApiDeps } from "../types.ts";
 import type { AuthContext } from "./tokens.ts";
+import { literalHostProblem } from "../../core/net/public-address.ts";
 
 /** A branch name git itself would take (`git check-ref-format --branch`, roughly), at most 255 bytes. */
 export function branchNameProblem(name: string): string | null {
@@ -49,7 +50,11 @@ export function gitSettingsService(deps: ApiDeps) {
     }
     if (body.linkedUrl) {
       const up = cloneUrlProblem(body.linkedUrl);
-      if (up) throw new FerryError("invalid_repo_url", `repository URL ${JSON.stringify(body.linkedUrl)} ${up}`, 400);
+      if (up) throw new FerryError("invalid_repo_url", `linkedUrl: repository URL ${JSON.stringify(body.linkedUrl)} ${up}`, 400, { field: "linkedUrl" });
+      // names are checked again, resolved, each time the platform fetches (git/fetch.ts)
+      const host = new URL(body.linkedUrl).hostname;
+      const hp = deps.egress?.allowPrivateGit ? null : literalHostProblem(host);
+      if (hp) throw new FerryError("non_public_address", `linkedUrl: repository URL ${JSON.stringify(body.linkedUrl)} is refused: its host ${host} ${hp} (linked repositories are fetched from public addresses only)`, 400, { field: "linkedUrl" });
     }
     const p = await metadata.ensureProject({ id: `prj_${randomId(12)}`, accountId: auth.accountId, name: project, createdAt: Date.now() });
     const current = await metadata.getGitSettings(auth.accountId, project);

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { z } from "zod";
+import { Agent, fetch as undiciFetch } from "undici";
 import { FerryError } from "../../core/errors.ts";
 import { randomId } from "../../core/ids.ts";
 import type { DeliveryRecord, WebhookRecord } from "../../core/metadata/webhooks.ts";
@@ -7,6 +8,7 @@ import type { ApiDeps } from "../types.ts";
 import type { AuthContext } from "./tokens.ts";
 import type { Deployment } from "../../core/types.ts";
 import { presentDeployment } from "./present.ts";
+import { literalHostProblem, publicLookup } from "../../core/net/public-address.ts";
 
 export const WEBHOOK_EVENTS = ["deployment.created", "deployment.succeeded", "deployment.error", "deployment.canceled", "deployment.promoted", "deployment.removed", "alias.assigned"] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -37,6 +39,10 @@ const timeId = (prefix: string) => `${prefix}_${Date.now().toString(36).padStart
  */
 export function webhookService(deps: ApiDeps) {
   const { metadata } = deps;
+  // receivers are tenants' URLs: only public addresses, each connection to the address its own
+  // lookup checked, unless the operator allows private networks (FERRY_ALLOW_PRIVATE_WEBHOOKS)
+  const allowPrivate = !!deps.egress?.allowPrivateWebhooks;
+  const dispatcher = new Agent({ connect: { lookup: publicLookup(deps.egress?.resolve, allowPrivate) } });
   const inFlight = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -54,9 +60,18 @@ export function webhookService(deps: ApiDeps) {
     }
   }
 
+  /** Why a receiver's host is refused before any lookup (an address literal is never looked up). */
+  const hostProblem = (url: string) => {
+    const host = new URL(url).hostname;
+    const p = allowPrivate ? null : literalHostProblem(host);
+    return p && `its host ${host} ${p} (webhooks are sent to public addresses only)`;
+  };
+
   async function create(auth: AuthContext, body: z.infer<typeof webhookBodySchema>) {
     const problem = urlProblem(body.url);
-    if (problem) throw new FerryError("invalid_url", `webhook URL ${JSON.stringify(body.url)} ${problem}`, 400);
+    if (problem) throw new FerryError("invalid_url", `url: webhook URL ${JSON.stringify(body.url)} ${problem}`, 400, { field: "url" });
+    const refused = hostProblem(body.url);
+    if (refused) throw new FerryError("non_public_address", `url: webhook URL ${JSON.stringify(body.url)} is refused: ${refused}`, 400, { field: "url" });
     const secret = `whsec_${randomBytes(24).toString("base64url")}`;
     const rec: WebhookRecord = { id: `wh_${randomId(12)}`, accountId: auth.accountId, url: body.url, events: [...new Set(body.events)], secretCipher: await deps.encryptor.encrypt(secret), createdAt: Date.now() };
     await metadata.putWebhook(rec);
@@ -173,23 +188,31 @@ export function webhookService(deps: ApiDeps) {
       const secret = await deps.encryptor.decrypt(hook.secretCipher);
       let status: number | undefined;
       let error: string | undefined;
-      try {
-        const res = await fetch(hook.url, {
-          method: "POST",
-          body: d.body,
-          redirect: "manual",
-          signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
-          headers: { "content-type": "application/json", "user-agent": "Ferry-Webhooks/1", "x-ferry-event": d.event, "x-ferry-delivery": d.id, "x-ferry-signature-256": signatureOf(secret, d.body) },
-        });
-        status = res.status;
-        await res.body?.cancel().catch(() => {});
-      } catch (e) {
-        const err = e as Error & { cause?: Error };
-        error = err.name === "TimeoutError" ? `no answer within ${ATTEMPT_TIMEOUT_MS / 1000} s` : (err.cause?.message ?? err.message);
+      // a webhook stored before its host was refused, or a name that now resolves to a private address
+      let refused = hostProblem(hook.url);
+      if (!refused) {
+        try {
+          const res = await undiciFetch(hook.url, {
+            method: "POST",
+            body: d.body,
+            redirect: "manual",
+            dispatcher,
+            signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+            headers: { "content-type": "application/json", "user-agent": "Ferry-Webhooks/1", "x-ferry-event": d.event, "x-ferry-delivery": d.id, "x-ferry-signature-256": signatureOf(secret, d.body) },
+          });
+          status = res.status;
+          await res.body?.cancel().catch(() => {});
+        } catch (e) {
+          const err = e as Error & { cause?: Error & { code?: string } };
+          if (err.cause?.code === "ENOTPUBLIC") refused = `${err.cause.message} (webhooks are sent to public addresses only)`;
+          else error = err.name === "TimeoutError" ? `no answer within ${ATTEMPT_TIMEOUT_MS / 1000} s` : (err.cause?.message ?? err.message);
+        }
       }
+      if (refused) error = `refused: ${refused}`;
       const attempts = [...d.attempts, { at, latencyMs: Date.now() - at, ...(status !== undefined ? { status } : {}), ...(error ? { error } : {}) }];
       const ok = status !== undefined && status >= 200 && status < 300;
-      const state = ok ? "delivered" : attempts.length >= MAX_ATTEMPTS ? "failed" : "pending";
+      // a refusal is the platform's rule, not the receiver's trouble: retrying would change nothing
+      const state = ok ? "delivered" : refused || attempts.length >= MAX_ATTEMPTS ? "failed" : "pending";
       await metadata.saveAttempt({ ...d, attempts, state, ...(state === "pending" ? { nextAttemptAt: Date.now() + retryBaseMs() * 2 ** (attempts.length - 1) } : {}) });
     } finally {
       inFlight.delete(d.id);
@@ -208,6 +231,7 @@ export function webhookService(deps: ApiDeps) {
     stop() {
       stopped = true;
       clearTimeout(timer);
+      void dispatcher.close().catch(() => {});
     },
   };
 }

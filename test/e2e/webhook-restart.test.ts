@@ -6,8 +6,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { removeHome, runFerryProcess, startPlatformProcess, type RunningPlatform } from "../helpers/platform-process.ts";
 
-// test-only: retries a second apart instead of ten, so the test need not wait long
-const FAST_RETRY = { FERRY_WEBHOOK_RETRY_BASE_MS: "1000" };
+// test-only: retries a second apart instead of ten, so the test need not wait long; the receiver
+// is on loopback, which only the operator's opt-out allows
+const FAST_RETRY = { FERRY_WEBHOOK_RETRY_BASE_MS: "1000", FERRY_ALLOW_PRIVATE_WEBHOOKS: "1" };
 
 /**
  * Webhook deliveries are queued durably: one a receiver refused before the platform was killed

@@ -39,7 +39,8 @@ describe("linked repositories: provider webhooks and deploys from a git URL", ()
   };
 
   beforeAll(async () => {
-    platform = await startPlatformProcess();
+    // the stand-in provider is a git daemon on loopback: the operator's opt-out allows it
+    platform = await startPlatformProcess({ env: { FERRY_ALLOW_PRIVATE_GIT: "1" } });
     base = await mkdtemp(join(tmpdir(), "ferry-provider-"));
     cleanup.push(base);
     work = await newRepo(site("linked v1"), "v1");

@@ -13,12 +13,14 @@ import { createFileLogStore } from "../../core/logs/file.ts";
 import { createAesEncryptor } from "../../core/crypto/local.ts";
 import { linkDeployment } from "../../api/services/link.ts";
 import type { StoreProvisioner } from "../../stores/port.ts";
+import type { ApiDeps } from "../../api/types.ts";
 
 /**
  * The API in-process over real dynalite and a real filesystem blob store. The build step is
  * passed in: API tests exercise the queue and state machine; the builder has its own suites.
+ * `egress` as the operator would set it (tests with receivers on loopback allow private networks).
  */
-export async function apiHarness(execute: ExecuteBuild, limits = { maxFileSize: 1024 * 1024, maxFiles: 100 }, stores?: StoreProvisioner) {
+export async function apiHarness(execute: ExecuteBuild, limits = { maxFileSize: 1024 * 1024, maxFiles: 100 }, stores?: StoreProvisioner, egress?: ApiDeps["egress"]) {
   const dir = await mkdtemp(join(tmpdir(), "ferry-api-"));
   const { metadata, end } = await dynaliteMetadata();
   const blobs = createFsBlobStore(dir);
@@ -39,7 +41,7 @@ export async function apiHarness(execute: ExecuteBuild, limits = { maxFileSize: 
     },
   });
   const logs = createFileLogStore(join(dir, "logs"), 10);
-  api = createApi({ metadata, blobs, encryptor, stores, logs, builds, buildLogs, domain: "ferry.test", urlFor: (l) => `http://${l}.ferry.test`, limits, onHostsChanged: (l) => invalidated.push(...l) });
+  api = createApi({ metadata, blobs, encryptor, stores, logs, builds, buildLogs, domain: "ferry.test", urlFor: (l) => `http://${l}.ferry.test`, limits, onHostsChanged: (l) => invalidated.push(...l), egress });
   await metadata.putAccount({ id: "acc_a", name: "a", createdAt: 1 });
   await metadata.putAccount({ id: "acc_b", name: "b", createdAt: 1 });
   const tokenA = (await createToken(metadata, "acc_a", "a")).token;

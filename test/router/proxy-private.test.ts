@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isNonPublicAddress, proxyExternal, DEFAULT_PROXY } from "../../router/proxy.ts";
+import { proxyExternal, DEFAULT_PROXY } from "../../router/proxy.ts";
+import { isNonPublicAddress } from "../../core/net/public-address.ts";
 
 describe("external rewrites reach only public addresses", () => {
   it("classifies addresses", () => {
