@@ -28,7 +28,7 @@ export function generateApp(modules: number): Record<string, string> {
   return files;
 }
 
-export async function benchBuilder(opts: { modules?: number; runs?: number } = {}): Promise<BenchResult> {
+export async function benchBuilder(opts: { modules?: number; runs?: number } = {}): Promise<BenchResult[]> {
   const modules = opts.modules ?? 1000;
   const runs = opts.runs ?? 7;
   const root = await mkdtemp(join(tmpdir(), "ferry-bench-builder-"));
@@ -66,13 +66,29 @@ export async function benchBuilder(opts: { modules?: number; runs?: number } = {
     const t = await interleaved(runs, raw, () => ferry());
     const first = await interleaved(runs, raw, () => ferry(`bench-first-${n}`));
     const ratio = t.b / t.a;
-    return {
-      name: `builder: ${modules}-module TypeScript app (redeploy)`,
-      ratio,
-      target: "<= 1.3x raw esbuild",
-      ok: ratio <= 1.3,
-      details: { "raw esbuild ms": fmt(t.a), "ferry build ms (redeploy)": fmt(t.b), "ferry first build / raw esbuild": `${fmt(first.b / first.a, 2)}x (${fmt(first.b)} ms vs ${fmt(first.a)} ms: the workspace is linked file by file)`, runs },
-    };
+    const firstRatio = first.b / first.a;
+    return [
+      {
+        name: `builder: ${modules}-module TypeScript app (redeploy)`,
+        ratio,
+        target: "<= 1.3x raw esbuild",
+        ok: ratio <= 1.3,
+        details: { "raw esbuild ms": fmt(t.a), "ferry build ms (redeploy)": fmt(t.b), runs },
+      },
+      {
+        name: `builder: ${modules}-module TypeScript app (first build of a project)`,
+        ratio: firstRatio,
+        target: "<= 1.3x raw esbuild",
+        ok: firstRatio <= 1.3,
+        details: {
+          "raw esbuild ms": fmt(first.a),
+          "ferry first build ms": fmt(first.b),
+          // where the difference goes: the redeploy reuses the project's workspace, a first build makes one
+          "workspace": `${files.length} files hard-linked from the blob store (one link(2) each: ~20 µs on ext4, ~5 µs on tmpfs)`,
+          runs,
+        },
+      },
+    ];
   } finally {
     await rm(root, { recursive: true, force: true });
   }

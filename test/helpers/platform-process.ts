@@ -22,14 +22,14 @@ export interface RunningPlatform {
  * every edit at once), or with `compiled` from dist/ exactly as `npm start` runs it (benchmarks
  * measure what a user runs; the bundle is brought up to date first).
  */
-export async function startPlatformProcess(opts: { home?: string; env?: Record<string, string>; compiled?: boolean } = {}): Promise<RunningPlatform> {
+export async function startPlatformProcess(opts: { home?: string; env?: Record<string, string>; compiled?: boolean; /** e.g. --cpu-prof for a benchmark profile */ nodeArgs?: string[] } = {}): Promise<RunningPlatform> {
   const home = opts.home ?? (await mkdtemp(join(tmpdir(), "ferry-home-")));
   if (opts.compiled) {
     const build = spawnSync(process.execPath, [join(ROOT, "scripts/build.mjs"), "server"], { encoding: "utf8" });
     if (build.status !== 0) throw new Error(`building dist/server.mjs failed:\n${build.stderr}`);
   }
   const entry = opts.compiled ? [join(ROOT, "dist/server.mjs")] : ["--import", "tsx", join(ROOT, "server/main.ts")];
-  const proc = spawn(process.execPath, entry, {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entry], {
     cwd: ROOT,
     env: { ...process.env, FERRY_HOME: home, FERRY_API_PORT: "0", FERRY_ROUTER_PORT: "0", FERRY_DOMAIN: "localhost", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
