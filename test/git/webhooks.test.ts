@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import type { BuildResult } from "../../core/types.ts";
 import { createToken } from "../../api/services/tokens.ts";
 import { apiHarness } from "../helpers/api.ts";
+import { until } from "../helpers/until.ts";
 
 const success: BuildResult = { type: "success", output: { version: 1, functions: [], static: [], routes: {} } };
 
@@ -38,15 +39,6 @@ const verify = (secret: string, raw: string, header: string | string[] | undefin
   return expected.length === given.length && timingSafeEqual(expected, given);
 };
 
-const until = async <T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe("outgoing webhooks: signed, recorded, retried, never in a deployment's way", () => {
   let h: Awaited<ReturnType<typeof apiHarness>>;

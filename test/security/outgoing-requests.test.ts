@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { LookupAddress } from "node:dns";
 import type { BuildResult } from "../../core/types.ts";
 import { apiHarness } from "../helpers/api.ts";
+import { until } from "../helpers/until.ts";
 
 const success: BuildResult = { type: "success", output: { version: 1, functions: [], static: [], routes: {} } };
 
@@ -36,15 +37,6 @@ function fakeDns(names: Record<string, LookupAddress[]>) {
   return { resolve, asked };
 }
 
-const until = async <T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe("requests made for tenants reach only public addresses", () => {
   let h: Awaited<ReturnType<typeof apiHarness>>;
