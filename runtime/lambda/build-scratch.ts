@@ -9,11 +9,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 
-/** The parent of a process, from /proc/<pid>/stat (its name may hold spaces and parentheses). */
-function parentOf(pid: number): number | null {
+/** A process's state letter and parent, from /proc/<pid>/stat (its name may hold spaces and parentheses). */
+function statOf(pid: number): { state: string; parent: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const [state, parent] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: state!, parent: Number(parent) };
   } catch {
     return null;
   }
@@ -22,7 +23,7 @@ function parentOf(pid: number): number | null {
 /** This process and its ancestors: the runtime that runs us, up to the sandbox's init. */
 function lineOf(pid: number): Set<number> {
   const keep = new Set<number>();
-  for (let p: number | null = pid; p && !keep.has(p); p = parentOf(p)) keep.add(p);
+  for (let p: number | undefined = pid; p && !keep.has(p); p = statOf(p)?.parent) keep.add(p);
   return keep;
 }
 
@@ -40,6 +41,9 @@ export function reapStrays(opts: { self?: number; rounds?: number } = {}): numbe
     for (const name of readdirSync("/proc")) {
       const pid = Number(name);
       if (!Number.isInteger(pid) || pid <= 0 || keep.has(pid)) continue;
+      // a zombie is dead already: only its parent's wait() removes it
+      const state = statOf(pid)?.state;
+      if (!state || state === "Z" || state === "X") continue;
       try {
         process.kill(pid, "SIGKILL");
         found++;
