@@ -142,6 +142,7 @@ const OutputShape = z.object({
         source: str(1024),
         handler: z.enum(["function", "server"]),
         exports: z.array(str(1024)).max(1000).optional(),
+        args: z.array(z.string().max(16_384)).max(1000).optional(),
         artifact: z.object({
           prefix: str(2048),
           entry: str(256),

@@ -14,6 +14,7 @@ import { hasDependencies, readPackageJson, type PackageJson } from "./package-js
 import type { BuildContext, Builder, BuildRequest } from "./port.ts";
 import { collectStatic } from "./static-files.ts";
 import { chooseStaticRoot, describeStaticRoot } from "./static-root.ts";
+import { showWords } from "./shell-words.ts";
 import { materialize } from "./workspace.ts";
 import { claimWorkspace, keepWorkspace, type WorkspaceManifest } from "./workspace-cache.ts";
 
@@ -105,7 +106,7 @@ export async function buildInWorkspace(req: BuildRequest, ctx: WorkspaceStepCont
 
   const server = apiFunctions.length ? null : await detectServerEntry(workDir, pkg, paths);
   const planned = server ? [server] : apiFunctions;
-  if (server) log(`Detected a server app: ${server.source}${server.via ? ` (${server.via})` : ""} serves every path`);
+  if (server) log(`Detected a server app: ${server.source}${server.via ? ` (${server.via})` : ""} serves every path${server.args ? `, started with the arguments ${showWords(server.args)}` : ""}`);
   else if (apiFunctions.length) log(`Detected ${apiFunctions.length} function${apiFunctions.length === 1 ? "" : "s"} in api/`);
   else log("Detected a static site (no functions)");
 

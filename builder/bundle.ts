@@ -177,6 +177,7 @@ export async function bundleFunctions(opts: BundleOptions): Promise<BundleResult
       route: fn.route,
       source: fn.source,
       handler: fn.handler,
+      ...(fn.args ? { args: fn.args } : {}),
       exports: await exportNames(code),
       artifact: { prefix, entry: ENTRY, files: [ENTRY, MAP], ...(dir ? { dir } : {}), ...(assets.length ? { assets } : {}) },
       config: functionConfigFor(fn.source, opts.config),

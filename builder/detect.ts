@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { posix } from "node:path";
 import { UserBuildError } from "./errors.ts";
 import { compareRoutes, functionName, isFunctionSource, routeFor } from "./fs-routes.ts";
-import { startScriptEntry, type PackageJson } from "./package-json.ts";
+import { startScriptEntry, type PackageJson, type ServerCommand } from "./package-json.ts";
 import { procfileEntry, procfileWebCommand } from "./procfile.ts";
 import { workPath } from "./workspace.ts";
 
@@ -14,6 +14,8 @@ export interface PlannedFunction {
   handler: "function" | "server";
   /** how a server entry was found, for the build log (`Procfile web: node app.js`) */
   via?: string;
+  /** a server's arguments after its file (BuiltFunction.args) */
+  args?: string[];
 }
 
 const CODE_EXTS = ["ts", "mts", "js", "mjs", "cjs"];
@@ -68,8 +70,10 @@ async function procfileServer(workDir: string, pkg: PackageJson | null): Promise
   if ("problem" in entry) throw new UserBuildError([{ message: `${via}: the command ${entry.problem}`, file: "Procfile" }]);
   const source = await resolveEntry(workDir, entry.file);
   if (!source) throw new UserBuildError([{ message: `${via}: ${entry.file} was not found`, file: "Procfile" }]);
-  return { name: "server", route: SERVER_ROUTE, source, handler: "server", via };
+  return { name: "server", route: SERVER_ROUTE, source, handler: "server", via, ...withArgs(entry.args) };
 }
+
+const withArgs = (args: string[]) => (args.length ? { args } : {});
 
 /**
  * The entry of a server app (an app that listens on PORT), looked up on disk so a build command
@@ -81,16 +85,17 @@ async function procfileServer(workDir: string, pkg: PackageJson | null): Promise
 export async function detectServerEntry(workDir: string, pkg: PackageJson | null, files: string[]): Promise<PlannedFunction | null> {
   const fromProcfile = await procfileServer(workDir, pkg);
   if (fromProcfile) return fromProcfile;
-  const candidates: string[] = [];
+  const candidates: ServerCommand[] = [];
   const start = startScriptEntry(pkg?.scripts?.start);
   if (start) candidates.push(start);
+  const file = (f: string) => candidates.push({ file: f, args: [] });
   const staticIndex = files.includes("index.html");
-  if (pkg?.main && !staticIndex) candidates.push(pkg.main);
-  for (const ext of CODE_EXTS) candidates.push(`server.${ext}`);
-  if (!staticIndex) for (const ext of CODE_EXTS) candidates.push(`index.${ext}`);
+  if (pkg?.main && !staticIndex) file(pkg.main);
+  for (const ext of CODE_EXTS) file(`server.${ext}`);
+  if (!staticIndex) for (const ext of CODE_EXTS) file(`index.${ext}`);
   for (const c of candidates) {
-    const source = await resolveEntry(workDir, c);
-    if (source) return { name: "server", route: SERVER_ROUTE, source, handler: "server" };
+    const source = await resolveEntry(workDir, c.file);
+    if (source) return { name: "server", route: SERVER_ROUTE, source, handler: "server", ...withArgs(c.args) };
   }
   return null;
 }

@@ -1,6 +1,7 @@
 import { blobKeys, type BlobStore } from "../core/blobs/port.ts";
 import type { FileEntry } from "../core/types.ts";
 import { UserBuildError } from "./errors.ts";
+import { shellWords } from "./shell-words.ts";
 
 export interface PackageJson {
   name?: string;
@@ -41,25 +42,42 @@ export const hasDependencies = (pkg: PackageJson | null) => Object.keys(allDepen
 
 /** Flags of node-like launchers that take a value (`node -r dotenv/config server.js`). */
 const FLAGS_WITH_VALUE = new Set(["-r", "--require", "--import", "--loader", "--experimental-loader", "--env-file", "--tsconfig"]);
+/** a leading `VAR=value` of a command line */
+export const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
+
+/** A server app's command line: the file node runs and the arguments after it (`${PORT}` in them: see shell-words.ts). */
+export interface ServerCommand {
+  file: string;
+  args: string[];
+}
+
+const LAUNCHERS = ["node", "tsx", "ts-node", "ts-node-esm", "nodemon"];
 
 /**
- * The file a `start` script runs, for `node <file>`-like scripts (also tsx, ts-node, nodemon),
- * skipping leading `VAR=value` assignments and launcher flags. Null for anything else.
+ * The file a `start` script runs and its arguments, for `node <file>`-like scripts (also tsx,
+ * ts-node, nodemon), split as sh splits them, skipping leading `VAR=value` assignments and the
+ * launcher's own flags (not passed on: the runtime starts node with its own). Null for anything
+ * else, shell syntax included (shell-words.ts).
  */
-export function startScriptEntry(start: string | undefined): string | null {
-  if (!start || /[|;&<>`$()]/.test(start)) return null;
-  const words = start.trim().split(/\s+/);
-  while (words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) words.shift();
-  const launcher = words.shift();
-  if (!launcher || !["node", "tsx", "ts-node", "ts-node-esm", "nodemon"].includes(launcher)) return null;
-  for (let i = 0; i < words.length; i++) {
+export function startScriptEntry(start: string | undefined): ServerCommand | null {
+  const words = start ? shellWords(start) : null;
+  return words ? launchedFile(words) : null;
+}
+
+/** `[VAR=x ...] node [flags] <file> [args...]`, as words. */
+export function launchedFile(words: string[]): ServerCommand | null {
+  let i = 0;
+  while (i < words.length && ASSIGNMENT.test(words[i]!)) i++;
+  const launcher = words[i++];
+  if (!launcher || !LAUNCHERS.includes(launcher)) return null;
+  for (; i < words.length; i++) {
     const w = words[i]!;
     if (FLAGS_WITH_VALUE.has(w)) {
       i++;
       continue;
     }
     if (w.startsWith("-")) continue;
-    return w.replace(/^\.\//, "");
+    return { file: w.replace(/^\.\//, ""), args: words.slice(i + 1) };
   }
   return null;
 }

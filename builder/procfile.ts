@@ -1,4 +1,5 @@
-import { startScriptEntry, type PackageJson } from "./package-json.ts";
+import { ASSIGNMENT, launchedFile, startScriptEntry, type PackageJson, type ServerCommand } from "./package-json.ts";
+import { shellWords } from "./shell-words.ts";
 
 // Heroku's Procfile: `<type>: <command>` lines. Its `web` process is the app that answers HTTP
 // on $PORT, which is what a server app is here; the other types (worker, release...) have no
@@ -17,23 +18,26 @@ export function procfileWebCommand(text: string): string | null {
 const PACKAGE_START = /^(npm( run(-script)?)?|yarn( run)?|pnpm( run)?) start$/;
 
 /**
- * The file a `web:` command runs, read like a `start` script (`node [flags] <file>`, tsx, ts-node,
- * nodemon, leading `VAR=x`), also after `exec` and with `$PORT` allowed: the runtime sets PORT, so
- * `node app.js --port $PORT` and `PORT=$PORT node app.js` mean what they say. `npm start` and
- * the like run the package's start script. Arguments after the file are not passed (as for a
- * start script). A string naming what is wrong when the command is not one Ferry can run.
+ * The file a `web:` command runs and the arguments after it, read like a `start` script
+ * (`node [flags] <file> [args]`, tsx, ts-node, nodemon, leading `VAR=x`, split as sh splits it),
+ * also after `exec`. `$PORT` is allowed and left for the runtime to fill in (it sets PORT), so
+ * `node app.js --port $PORT` and `PORT=$PORT node app.js` mean what they say. `npm start` and the
+ * like run the package's start script. A string naming what is wrong when the command is not one
+ * Ferry can run.
  */
-export function procfileEntry(command: string, pkg: PackageJson | null): { file: string } | { problem: string } {
-  const words = command.replace(/\$\{PORT\}|\$PORT\b/g, "PORT").trim().split(/\s+/);
-  while (words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) words.shift();
-  if (words[0] === "exec") words.shift();
-  const cmd = words.join(" ");
-  if (PACKAGE_START.test(cmd)) {
+export function procfileEntry(command: string, pkg: PackageJson | null): ServerCommand | { problem: string } {
+  const notNode = { problem: `is not "node <file>" (or tsx, ts-node, nodemon <file>, or npm start), so Ferry cannot tell which file is the server` };
+  const words = shellWords(command);
+  if (!words) return notNode;
+  let i = 0;
+  while (i < words.length && ASSIGNMENT.test(words[i]!)) i++;
+  if (words[i] === "exec") i++;
+  const rest = words.slice(i);
+  if (PACKAGE_START.test(rest.join(" "))) {
     const start = pkg?.scripts?.start;
     if (!start) return { problem: `runs the package's start script, but package.json has no "start" script` };
-    const file = startScriptEntry(start);
-    return file ? { file } : { problem: `runs the start script ${JSON.stringify(start)}, which is not "node <file>" (or tsx, ts-node, nodemon <file>)` };
+    const entry = startScriptEntry(start);
+    return entry ?? { problem: `runs the start script ${JSON.stringify(start)}, which is not "node <file>" (or tsx, ts-node, nodemon <file>)` };
   }
-  const file = startScriptEntry(cmd);
-  return file ? { file } : { problem: `is not "node <file>" (or tsx, ts-node, nodemon <file>, or npm start), so Ferry cannot tell which file is the server` };
+  return launchedFile(rest) ?? notNode;
 }

@@ -117,6 +117,12 @@ export interface BuiltFunction {
   /** source file it was built from */
   source: string;
   handler: HandlerKind;
+  /**
+   * A server app's arguments after its file (`web: node app.js --port $PORT`), started with
+   * `process.argv` = [node, entry, ...args]; each `${PORT}` in them is the PORT value, filled in at
+   * run time. Absent: none (also in outputs built before arguments were kept).
+   */
+  args?: string[];
   /** export names of the entry (from the esbuild metafile), e.g. ["default"] or ["GET","POST"] */
   exports?: string[];
   /**

@@ -8,6 +8,7 @@
 // (`awslambda.HttpResponseStream`: a JSON prelude, 8 NUL bytes, then the body as it is produced).
 import http from "node:http";
 import net from "node:net";
+import { fileURLToPath } from "node:url";
 import { parseParams, resolveHandler } from "../local/child-helpers.mjs";
 
 export { resolveHandler };
@@ -44,11 +45,14 @@ export async function writeResponse(response, responseStream, lambda) {
 }
 
 /** A Node `(req, res)` handler or a server app: served over loopback inside the sandbox and
- * reached with fetch, so Node's own request/response objects are real ones. */
-async function loopbackServer(kind, load) {
+ * reached with fetch, so Node's own request/response objects are real ones. A server app gets
+ * `process.argv` = [node, entry, ...args] (each `${PORT}` in them the port) as under `node`: this
+ * process's own argv is the runtime client's. */
+async function loopbackServer(kind, load, app = {}) {
   if (kind === "server") {
     const port = Number(process.env.PORT) || 3000;
     process.env.PORT = String(port);
+    if (app.entry) process.argv = [process.argv[0], fileURLToPath(app.entry), ...(app.args ?? []).map((a) => a.replaceAll("${PORT}", String(port)))];
     await load();
     await waitForPort(port, 10_000);
     return `http://127.0.0.1:${port}`;
@@ -73,13 +77,14 @@ function waitForPort(port, ms) {
 /**
  * The Lambda handler for one bundle. `load` imports the bundle; `mode` is the build output's
  * handler kind ("function" | "server"). The module is loaded once per sandbox, at the first event.
- * `opts.lambda` is the runtime's `awslambda` global.
+ * `opts.lambda` is the runtime's `awslambda` global; a server app's `opts.entry` (the bundle's
+ * file URL) and `opts.args` make its process.argv.
  */
 export function createHandler(load, mode, opts = {}) {
   const lambda = opts.lambda ?? globalThis.awslambda;
   let ready;
   const init = async () => {
-    if (mode === "server") return { kind: "proxy", base: await loopbackServer("server", load) };
+    if (mode === "server") return { kind: "proxy", base: await loopbackServer("server", load, opts) };
     const h = resolveHandler(await load());
     if (h.kind === "web") return h;
     return { kind: "proxy", base: await loopbackServer(h, load) };

@@ -13,13 +13,16 @@ export const MAX_ZIP_BYTES = 50 * 1024 * 1024;
 /** The entry's path from the app root: the bundle sits in its source's folder (`artifact.dir`). */
 const entryPath = (fn: BuiltFunction) => (fn.artifact.dir ? `${confinePath(fn.artifact.dir)}/` : "") + confinePath(fn.artifact.entry);
 
-/** The generated Lambda entry: binds the bootstrap to this bundle's entry and handler kind. The
- * entry is imported as a URL relative to this file, so `[id]`, `#` or `%` in a path stay literal. */
+/** The generated Lambda entry: binds the bootstrap to this bundle's entry and handler kind (and a
+ * server app's entry and arguments, for its process.argv). The entry is imported as a URL
+ * relative to this file, so `[id]`, `#` or `%` in a path stay literal. */
 export function handlerModule(fn: BuiltFunction): string {
   const url = "./" + entryPath(fn).split("/").map(encodeURIComponent).join("/");
+  const server = fn.handler === "server" ? `, { entry, args: ${JSON.stringify(fn.args ?? [])} }` : "";
   return [
     `import { createHandler } from "./${RUNTIME_DIR}/lambda/bootstrap.mjs";`,
-    `export const handler = createHandler(() => import(new URL(${JSON.stringify(url)}, import.meta.url).href), ${JSON.stringify(fn.handler)});`,
+    `const entry = new URL(${JSON.stringify(url)}, import.meta.url);`,
+    `export const handler = createHandler(() => import(entry.href), ${JSON.stringify(fn.handler)}${server});`,
     "",
   ].join("\n");
 }

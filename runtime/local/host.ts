@@ -102,6 +102,7 @@ export function createLocalHost(opts: LocalHostOptions): FunctionHost {
             kind: fn.handler,
             dir,
             entry: entryPath(fn),
+            args: fn.args,
             memoryMb: positive(fn.config?.memory, DEFAULTS.memory),
             concurrency,
             env: target.env,

@@ -33,6 +33,8 @@ export interface InstanceSpec {
   /** folder holding the materialized bundle */
   dir: string;
   entry: string;
+  /** a server app's arguments after its file (BuiltFunction.args) */
+  args?: string[];
   memoryMb: number;
   concurrency: number;
   env: Record<string, string>;
@@ -86,13 +88,15 @@ export class Instance {
   constructor(readonly spec: InstanceSpec, readonly runDir: string, sandbox: Sandbox, name: string) {
     const memory = `--max-old-space-size=${spec.memoryMb}`;
     const entry = `${INSIDE.task}/${spec.entry}`;
+    // server apps: PORT as they expect it (the preload listens on the socket in its place), and
+    // their own arguments after the file, so process.argv is [node, entry, ...args] as under `node`
+    const port = "3000";
     const args =
       spec.kind === "server"
-        ? ["--enable-source-maps", memory, "--import", `${INSIDE.ferry}/server-preload.mjs`, entry]
+        ? ["--enable-source-maps", memory, "--import", `${INSIDE.ferry}/server-preload.mjs`, entry, ...(spec.args ?? []).map((a) => a.replaceAll("${PORT}", port))]
         : ["--enable-source-maps", memory, `${INSIDE.ferry}/bootstrap.mjs`, entry, INSIDE.socket];
     const env: Record<string, string> = { NODE_ENV: "production", ...spec.env, PATH: "/usr/local/bin:/usr/bin:/bin", FERRY_CONTROL_FD: "3" };
-    // server apps: PORT as they expect it; the preload listens on the socket in its place
-    if (spec.kind === "server") Object.assign(env, { PORT: "3000", FERRY_LISTEN_SOCKET: INSIDE.socket });
+    if (spec.kind === "server") Object.assign(env, { PORT: port, FERRY_LISTEN_SOCKET: INSIDE.socket });
     this.sandboxed = sandbox.spawn({
       name,
       group: spec.deploymentId,

@@ -47,7 +47,10 @@ export const GET = () => { throw new Error("boom"); };
 export const DELETE = () => new Response(null, { status: 204 });`;
 const SERVER = `
 import http from "node:http";
-http.createServer((req, res) => res.end("server " + req.method + " " + req.url + " " + req.headers["x-forwarded-host"])).listen(Number(process.env.PORT));`;
+// listens on the port its --port argument names
+const args = process.argv.slice(2);
+const argv = JSON.stringify({ entry: process.argv[1], args, port: process.env.PORT });
+http.createServer((req, res) => res.end("server " + req.method + " " + req.url + " " + req.headers["x-forwarded-host"] + " " + argv)).listen(Number(args[args.indexOf("--port") + 1]));`;
 
 describe("a function's zip through the Lambda Runtime API", () => {
   let dir: string;
@@ -57,7 +60,7 @@ describe("a function's zip through the Lambda Runtime API", () => {
   const apis: Awaited<ReturnType<typeof startRuntimeApi>>[] = [];
 
   /** Stores a bundle (and assets) as the builder would, packages it, unzips it, starts its sandbox. */
-  async function deploy(name: string, handler: HandlerKind, source: string, artifactDir: string | undefined, assets: Record<string, string> = {}, env: Record<string, string> = {}) {
+  async function deploy(name: string, handler: HandlerKind, source: string, artifactDir: string | undefined, assets: Record<string, string> = {}, env: Record<string, string> = {}, args?: string[]) {
     const b = blobs();
     const prefix = `deployments/dpl_zip/functions/${encodeURIComponent(name)}`;
     await b.put(`${prefix}/index.mjs`, source);
@@ -72,6 +75,7 @@ describe("a function's zip through the Lambda Runtime API", () => {
       route: `/${name}`,
       source: `${name}.mjs`,
       handler,
+      ...(args ? { args } : {}),
       artifact: { prefix, entry: "index.mjs", files: ["index.mjs", "index.mjs.map"], ...(artifactDir ? { dir: artifactDir } : {}), ...(fnAssets.length ? { assets: fnAssets } : {}) },
       config: { memory: 256, maxDuration: 10, maxConcurrency: 10 },
     };
@@ -209,10 +213,12 @@ describe("a function's zip through the Lambda Runtime API", () => {
     expect(d.response.headers.get("allow")).toBe("GET, POST, DELETE, HEAD");
   }, 20_000);
 
-  it("a server app listens on PORT and serves every path", async () => {
-    const fn = await deploy("server", "server", SERVER, undefined, {}, { PORT: "3917" });
+  it("a server app gets its arguments (${PORT} filled in) as process.argv, listens on PORT and serves every path", async () => {
+    const fn = await deploy("server", "server", SERVER, undefined, {}, { PORT: "3917" }, ["--name", "a b", "--port", "${PORT}", "--url=http://localhost:${PORT}/"]);
+    expect(execFileSync("unzip", ["-p", fn.file, "ferry-lambda.mjs"], { encoding: "utf8" })).toContain('"server", { entry, args: ["--name","a b","--port","${PORT}","--url=http://localhost:${PORT}/"] }');
     const { response } = await invoke(fn.api, new Request("https://shop.apps.example.com/any/path?q=1"));
-    expect(await response.text()).toBe("server GET /any/path?q=1 shop.apps.example.com");
+    const argv = { entry: join(fn.root, "index.mjs"), args: ["--name", "a b", "--port", "3917", "--url=http://localhost:3917/"], port: "3917" };
+    expect(await response.text()).toBe(`server GET /any/path?q=1 shop.apps.example.com ${JSON.stringify(argv)}`);
   }, 20_000);
 
   it("an error after the response began reaches the caller as the stream's error", async () => {

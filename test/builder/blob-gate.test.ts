@@ -79,6 +79,9 @@ describe("the blob gate of a sandboxed build", () => {
       { path: "b.css", key: blobKeys.file("acc_mine", sha1("built")), sha: sha1("built"), size: 5, contentType: "text/css; charset=utf-8" },
     ]);
     expect(ok.routes).toEqual({});
+    // a server app's arguments are kept (the gate's shape would drop a key it does not name)
+    const server = gate.checkOutput({ version: 1, functions: [{ ...fn, handler: "server", args: ["--port", "${PORT}", ""] }], static: [] });
+    expect(server.functions[0]!.args).toEqual(["--port", "${PORT}", ""]);
 
     const bad = [
       { functions: [{ ...fn, artifact: { ...fn.artifact, prefix: blobKeys.artifactPrefix("dpl_other", "api/hi") } }], static: [] },
@@ -88,6 +91,7 @@ describe("the blob gate of a sandboxed build", () => {
       { functions: [], static: [file("../x.txt", sha1(uploaded))] },
       { functions: [], static: [file("a.txt", sha1(uploaded)), file("a.txt", sha1("built"))] },
       { functions: "all of them", static: [] },
+      { functions: [{ ...fn, args: ["--port", 3000] }], static: [] },
     ];
     for (const output of bad) expect(() => gate.checkOutput(output)).toThrow(GateViolation);
   });

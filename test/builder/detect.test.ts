@@ -46,13 +46,24 @@ describe("filesystem routing", () => {
 
 describe("package.json start scripts", () => {
   it("finds the file a node-like start script runs", () => {
-    expect(startScriptEntry("node server.js")).toBe("server.js");
-    expect(startScriptEntry("node ./dist/index.js")).toBe("dist/index.js");
-    expect(startScriptEntry("NODE_ENV=production node --enable-source-maps -r dotenv/config app.mjs")).toBe("app.mjs");
-    expect(startScriptEntry("tsx src/main.ts")).toBe("src/main.ts");
+    expect(startScriptEntry("node server.js")).toEqual({ file: "server.js", args: [] });
+    expect(startScriptEntry("node ./dist/index.js")).toEqual({ file: "dist/index.js", args: [] });
+    expect(startScriptEntry("NODE_ENV=production node --enable-source-maps -r dotenv/config app.mjs")).toEqual({ file: "app.mjs", args: [] });
+    expect(startScriptEntry("tsx src/main.ts")).toEqual({ file: "src/main.ts", args: [] });
     expect(startScriptEntry("next start")).toBeNull();
-    expect(startScriptEntry("node a.js && node b.js")).toBeNull();
     expect(startScriptEntry(undefined)).toBeNull();
+  });
+
+  it("keeps its arguments after the file: plain, $PORT for the runtime, quoted as sh splits them", () => {
+    expect(startScriptEntry("node server.js --foo bar")).toEqual({ file: "server.js", args: ["--foo", "bar"] });
+    expect(startScriptEntry("node --enable-source-maps server.js --port $PORT --url http://localhost:${PORT}/")).toEqual({ file: "server.js", args: ["--port", "${PORT}", "--url", "http://localhost:${PORT}/"] });
+    expect(startScriptEntry(`NAME="my app" node app.js --title "My App" --motto 'ship it; now'`)).toEqual({ file: "app.js", args: ["--title", "My App", "--motto", "ship it; now"] });
+  });
+
+  it("is no start script Ferry can run when it needs a shell", () => {
+    for (const start of ["node a.js && node b.js", "node a.js | pino-pretty", "node a.js; echo done", "node a.js > log", "node a.js --v `cat VERSION`", "node a.js --v $(cat VERSION)", "node $MAIN", "node a.js *.txt"]) {
+      expect(startScriptEntry(start), start).toBeNull();
+    }
   });
 });
 

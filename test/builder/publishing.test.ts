@@ -113,11 +113,17 @@ describe("a Heroku-style app (Procfile web:)", () => {
   });
 
   it("reads $PORT, leading assignments, exec and npm start the way a start script is read", async () => {
-    const withPort = await buildApp({ "Procfile": "web: PORT=$PORT exec node --enable-source-maps server/main.js --port ${PORT}", "server/main.js": HTTP_SERVER });
-    expect(expectSuccess(withPort).functions[0]).toMatchObject({ source: "server/main.js", handler: "server" });
+    const withPort = await buildApp({ "Procfile": `web: PORT=$PORT exec node --enable-source-maps server/main.js --port \${PORT} --name "a b"`, "server/main.js": HTTP_SERVER });
+    // the arguments after the file are kept, ${PORT} for the runtime to fill in; node's flags are not
+    expect(expectSuccess(withPort).functions[0]).toMatchObject({ source: "server/main.js", handler: "server", args: ["--port", "${PORT}", "--name", "a b"] });
+    expect(withPort.logs).toContain(`Detected a server app: server/main.js (Procfile web: PORT=$PORT exec node --enable-source-maps server/main.js --port \${PORT} --name "a b") serves every path, started with the arguments --port \${PORT} --name "a b"`);
 
-    const npmStart = await buildApp({ "Procfile": "web: npm start", "package.json": JSON.stringify({ scripts: { start: "node srv" } }), "srv.js": HTTP_SERVER });
-    expect(expectSuccess(npmStart).functions[0]).toMatchObject({ source: "srv.js", handler: "server" });
+    const npmStart = await buildApp({ "Procfile": "web: npm start", "package.json": JSON.stringify({ scripts: { start: "node srv --mode $PORT" } }), "srv.js": HTTP_SERVER });
+    expect(expectSuccess(npmStart).functions[0]).toMatchObject({ source: "srv.js", handler: "server", args: ["--mode", "${PORT}"] });
+
+    // without arguments the output has none, as before
+    const plain = await buildApp({ "Procfile": "web: node srv.js", "srv.js": HTTP_SERVER });
+    expect(expectSuccess(plain).functions[0]).not.toHaveProperty("args");
   });
 
   it("fails the build naming the Procfile when its web command cannot be run, rather than publishing the source", async () => {

@@ -64,14 +64,17 @@ describe("end to end: apps written for Vercel and Heroku", () => {
     expect((await get(d.url, "/.vercelignore")).text).not.toContain("drafts/");
   });
 
-  it("a Procfile app (web: node app.js, no start script) runs as a server app on $PORT and publishes none of its files", async () => {
+  it("a Procfile app (web: node app.js <args>, no start script) runs as a server app with its arguments, on $PORT, and publishes none of its files", async () => {
     const d = await deploy(fixture("procfile"));
     expect(d).toMatchObject({ state: "READY", project: "procfile-app" });
-    expect(d.log).toMatch(/ {2}Detected a server app: app\.js \(Procfile web: node app\.js\) serves every path\n/);
+    expect(d.log).toContain(`  Detected a server app: app.js (Procfile web: node app.js --workers 2 --name "a b" --port $PORT) serves every path, started with the arguments --workers 2 --name "a b" --port \${PORT}\n`);
 
+    // it listens on the port its --port $PORT names, so the argument was filled in at run time
     const home = await get(d.url, "/");
     expect(home.status).toBe(200);
     expect(home.text).toBe("hello from a Procfile app on port 3000");
+    const argv = await get(d.url, "/argv");
+    expect(JSON.parse(argv.text)).toEqual({ entry: expect.stringMatching(/\/index\.mjs$/), args: ["--workers", "2", "--name", "a b", "--port", "3000"], port: "3000" });
     // the server answers every path: its source, its Procfile and its package.json are not files here
     for (const path of ["/app.js", "/Procfile", "/package.json", "/index.html"]) {
       const r = await get(d.url, path);
