@@ -89,7 +89,10 @@ export function createHandler(load, mode, opts = {}) {
     if (h.kind === "web") return h;
     return { kind: "proxy", base: await loopbackServer(h, load) };
   };
-  return lambda.streamifyResponse(async (event, responseStream) => {
+  return lambda.streamifyResponse(async (event, responseStream, context) => {
+    // the runtime client otherwise asks for the next event only once the event loop is empty,
+    // which a server listening on loopback (a server app, a Node handler) never lets it be
+    if (context) context.callbackWaitsForEmptyEventLoop = false;
     ready ??= init();
     let response;
     try {

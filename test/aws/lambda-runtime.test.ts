@@ -167,6 +167,10 @@ describe("a function's zip through the Lambda Runtime API", () => {
     expect(Object.keys(prelude.headers)).not.toContain("set-cookie");
     expect(bytes.equals(Buffer.concat([Buffer.from(JSON.stringify(prelude)), Buffer.alloc(8), Buffer.from(JSON.stringify(json))]))).toBe(true);
     expect(inv.error).toBeUndefined();
+
+    // the same sandbox takes the next event: the handler's loopback server does not hold the runtime client back
+    const again = await invoke(fn.api, new Request("https://shop-abc.apps.example.com/api/users/7"), { id: "7" });
+    expect(await again.response.json()).toMatchObject({ method: "GET", params: { id: "7" } });
   }, 20_000);
 
   it("runs under Lambda's real runtime interface client (required in CI, where .ci/run installs what it builds with)", async () => {
@@ -219,6 +223,9 @@ describe("a function's zip through the Lambda Runtime API", () => {
     const { response } = await invoke(fn.api, new Request("https://shop.apps.example.com/any/path?q=1"));
     const argv = { entry: join(fn.root, "index.mjs"), args: ["--name", "a b", "--port", "3917", "--url=http://localhost:3917/"], port: "3917" };
     expect(await response.text()).toBe(`server GET /any/path?q=1 shop.apps.example.com ${JSON.stringify(argv)}`);
+    // the same sandbox takes the next event: its listening server does not hold the runtime client back
+    const next = await invoke(fn.api, new Request("https://shop.apps.example.com/next", { method: "POST", body: "x" }));
+    expect(await next.response.text()).toBe(`server POST /next shop.apps.example.com ${JSON.stringify(argv)}`);
   }, 20_000);
 
   it("an error after the response began reaches the caller as the stream's error", async () => {
