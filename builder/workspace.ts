@@ -45,7 +45,9 @@ export async function materialize(files: FileEntry[], accountId: string, blobs: 
     } catch (e) {
       throw new UserBuildError((e as Error).message);
     }
-    const abs = resolve(root, ...rel.split("/"));
+    // confinePath gave a normalized relative path (no "..", no leading "/"): on POSIX joining is
+    // concatenation, which for thousands of files is measurably cheaper than path.resolve
+    const abs = sep === "/" ? `${root}/${rel}` : resolve(root, ...rel.split("/"));
     if (!abs.startsWith(root + sep)) throw new UserBuildError(`file path ${JSON.stringify(f.file)} escapes the app folder`);
     if (seen.has(rel)) throw new UserBuildError(`file ${JSON.stringify(rel)} is listed twice`);
     seen.add(rel);
@@ -84,13 +86,14 @@ export async function materialize(files: FileEntry[], accountId: string, blobs: 
  */
 async function linkAll(targets: Target[], blobRoot: string, accountId: string, signal?: AbortSignal): Promise<Target[]> {
   const rest: Target[] = [];
+  const root = blobRoot.endsWith(sep) ? blobRoot : blobRoot + sep;
   for (let i = 0; i < targets.length; i++) {
     if (i % 500 === 499) {
       await new Promise((r) => setImmediate(r));
       throwIfAborted(signal);
     }
     try {
-      linkSync(join(blobRoot, ...blobKeys.file(accountId, targets[i]!.entry.sha).split("/")), targets[i]!.abs);
+      linkSync(sep === "/" ? `${root}${blobKeys.file(accountId, targets[i]!.entry.sha)}` : join(blobRoot, ...blobKeys.file(accountId, targets[i]!.entry.sha).split("/")), targets[i]!.abs);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") return rest.concat(targets.slice(i));
       rest.push(targets[i]!);
