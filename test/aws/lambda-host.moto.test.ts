@@ -128,7 +128,9 @@ describe.skipIf(!available)("Lambda host against moto's Lambda + IAM", () => {
     expect(listing.filter((p) => !p.startsWith(".ferry/"))).toEqual(["ferry-lambda.mjs", "index.mjs"]);
     expect(listing).toContain(".ferry/lambda/bootstrap.mjs");
     expect(execFileSync("unzip", ["-p", file, "index.mjs"], { encoding: "utf8" })).toContain('"two"');
-    expect(execFileSync("unzip", ["-p", file, "ferry-lambda.mjs"], { encoding: "utf8" })).toContain('new URL("./index.mjs", import.meta.url).href), "function"');
+    const entry = execFileSync("unzip", ["-p", file, "ferry-lambda.mjs"], { encoding: "utf8" });
+    expect(entry).toContain('new URL("./index.mjs", import.meta.url)');
+    expect(entry).toContain('createHandler(() => import(entry.href), "function"');
   });
 
   it("project roles: created with the boundary and tags, reused when they exist, removed idempotently", async () => {
