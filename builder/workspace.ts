@@ -1,6 +1,6 @@
 import { linkSync, rmSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { blobKeys, type BlobStore } from "../core/blobs/port.ts";
 import { sha1 } from "../core/ids.ts";
 import { confinePath } from "../core/paths.ts";
@@ -14,6 +14,8 @@ const CONCURRENCY = 32;
 
 interface Target {
   entry: FileEntry;
+  /** the confined relative path (POSIX) */
+  rel: string;
   abs: string;
 }
 
@@ -51,17 +53,25 @@ export async function materialize(files: FileEntry[], accountId: string, blobs: 
     if (!abs.startsWith(root + sep)) throw new UserBuildError(`file path ${JSON.stringify(f.file)} escapes the app folder`);
     if (seen.has(rel)) throw new UserBuildError(`file ${JSON.stringify(rel)} is listed twice`);
     seen.add(rel);
-    return { entry: f, abs };
+    return { entry: f, rel, abs };
   });
   if (opts.previous) {
-    // an earlier build's workspace: drop what changed or went away, keep the rest as it is
+    // an earlier build's workspace: drop what changed or went away, keep the rest as it is.
+    // Its manifest names files as they were uploaded, which is nearly always the confined form:
+    // looked up as is, and confined only to remove what is not wanted as it stands.
     const prev = opts.previous;
-    const wanted = new Map(targets.map((t) => [t.abs, t.entry.sha]));
-    for (const [rel, sha] of Object.entries(prev)) {
-      const abs = resolve(root, ...rel.split("/"));
-      if (wanted.get(abs) !== sha) rmSync(abs, { force: true });
+    const wanted = new Map(targets.map((t) => [t.rel, t.entry.sha]));
+    for (const file in prev) {
+      if (wanted.get(file) === prev[file]) continue;
+      let rel: string;
+      try {
+        rel = confinePath(file);
+      } catch {
+        continue; // never written by a build: nothing of it is in the workspace
+      }
+      rmSync(sep === "/" ? `${root}/${rel}` : resolve(root, ...rel.split("/")), { force: true });
     }
-    targets = targets.filter((t) => prev[relOf(root, t.abs)] !== t.entry.sha);
+    targets = targets.filter((t) => prev[t.rel] !== t.entry.sha);
   }
   if (!targets.length) return;
   // each folder once, before the writes
@@ -104,4 +114,3 @@ async function linkAll(targets: Target[], blobRoot: string, accountId: string, s
 
 export const workPath = (workDir: string, rel: string) => join(workDir, ...rel.split("/"));
 
-const relOf = (root: string, abs: string) => relative(root, abs).split(sep).join("/");
