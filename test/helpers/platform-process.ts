@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -17,6 +18,15 @@ export interface RunningPlatform {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** The node flags `npm start` gives the platform (package.json's start script), read from there
+ * so that a compiled platform here runs exactly as a user's does. */
+function startFlags(): string[] {
+  const start = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+  const m = /exec node ((?:--\S+ )*)dist\/server\.mjs/.exec(start);
+  if (!m) throw new Error(`package.json's start script no longer runs "exec node [flags] dist/server.mjs": ${start}`);
+  return m[1]!.split(" ").filter(Boolean);
+}
+
 /**
  * Starts the embedded platform in its own process, on free ports: from the sources (tests see
  * every edit at once), or with `compiled` from dist/ exactly as `npm start` runs it (benchmarks
@@ -28,7 +38,7 @@ export async function startPlatformProcess(opts: { home?: string; env?: Record<s
     const build = spawnSync(process.execPath, [join(ROOT, "scripts/build.mjs"), "server"], { encoding: "utf8" });
     if (build.status !== 0) throw new Error(`building dist/server.mjs failed:\n${build.stderr}`);
   }
-  const entry = opts.compiled ? [join(ROOT, "dist/server.mjs")] : ["--import", "tsx", join(ROOT, "server/main.ts")];
+  const entry = opts.compiled ? [...startFlags(), join(ROOT, "dist/server.mjs")] : ["--import", "tsx", join(ROOT, "server/main.ts")];
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entry], {
     cwd: ROOT,
     env: { ...process.env, FERRY_HOME: home, FERRY_API_PORT: "0", FERRY_ROUTER_PORT: "0", FERRY_DOMAIN: "localhost", ...opts.env },
