@@ -40,6 +40,8 @@ describe("end to end: the hello example on the embedded platform", () => {
     const fn = await requestVia(platform.routerUrl, hostOf(deployment.url), "/api/hi");
     expect(fn.status).toBe(200);
     expect(JSON.parse(fn.text)).toMatchObject({ message: expect.any(String) });
+    // the instance sends none (it would only be parsed and passed on): the router's answer has one
+    expect(new Date(String(fn.headers.date)).getTime()).toBeGreaterThan(Date.now() - 60_000);
     const prod = await requestVia(platform.routerUrl, hostOf(deployment.aliases[0]!), "/api/hi");
     expect(prod.status).toBe(200);
     expect(await requestVia(platform.routerUrl, "nope-12345678.localhost", "/").then((r) => r.status)).toBe(404);
