@@ -120,12 +120,7 @@ try {
 // timeout here, so Node sends no Keep-Alive header for the platform to parse and drop.
 const options = { keepAliveTimeout: 0, requestTimeout: 0 };
 let listener;
-if (handler.kind === "web") {
-  listener = (req, res) => {
-    res.sendDate = false; // see callNode
-    serveWeb(handler.fn, req, res).catch((e) => fail(res, e));
-  };
-}
+if (handler.kind === "web") listener = (req, res) => serveWeb(handler.fn, req, res).catch((e) => fail(res, e));
 // NODEJS_HELPERS=0 turns Vercel's helpers off, as on Vercel: the handler gets Node's own req/res
 else if (process.env.NODEJS_HELPERS === "0") listener = (req, res) => callNode(handler.fn, req, res, fail);
 else {
@@ -143,9 +138,6 @@ else {
 }
 
 function callNode(fn, req, res, onError) {
-  // the platform's response to the visitor gets its Date; one from here would only be parsed and
-  // passed on (a handler that sets Date, or sendDate, still has its way)
-  res.sendDate = false;
   try {
     const r = fn(req, res);
     if (r && typeof r.then === "function") r.catch((e) => onError(res, e));
@@ -154,7 +146,12 @@ function callNode(fn, req, res, onError) {
   }
 }
 
-const server = http.createServer(options, listener);
+// The platform's response to the visitor gets its Date; one from here would only be parsed and
+// passed on (a handler that sets Date, or sendDate, still has its way).
+const server = http.createServer(options, (req, res) => {
+  res.sendDate = false;
+  listener(req, res);
+});
 server.headersTimeout = 0;
 // the platform names a Unix socket to listen on; without one (run by hand), a loopback port
 const socket = process.argv[3];
